@@ -1,0 +1,1 @@
+"""Build step that turns registry-shipped expression models into ONNX files (see model/README.md)."""

