@@ -1,0 +1,188 @@
+"""Merge segment results into the Analysis document: one timeline, stitched face tracks, a summary.
+
+Stitching: a track that ends at the last samples of one segment and a track that starts at the first
+samples of the next are the same face when their boxes overlap (or their centres are close). Smoothing: each
+face's probabilities are averaged with its neighbouring samples (a centred window of three), which damps
+single-frame flicker without blurring expressions that last longer than half a second.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from chalicelib.engine.faces import Box
+from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE
+from chalicelib.engine.segment import SegmentResult
+from chalicelib.engine.tracking import match_score
+from chalicelib.engine.video import VideoInfo
+
+ANALYSIS_FORMAT = 1
+#: Tracks seen in fewer samples than this are taken for detector noise and dropped.
+MIN_TRACK_SAMPLES = 3
+KEY_MOMENTS = 5
+_ROUND = 4
+
+
+def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
+    """Build the Analysis document (see docs/analysis.md) from the results of all segments."""
+    if not segments:
+        raise ValueError("merge needs at least one segment result")
+    ordered = sorted(segments, key=lambda s: s.start)
+    sample_fps = ordered[0].sample_fps
+    times = sorted({t for seg in ordered for t, _ in seg.samples})
+    tracks = [t for t in _stitch(ordered, sample_fps) if len(t) >= MIN_TRACK_SAMPLES]
+    faces = [_face_entry(i, points, sample_fps) for i, points in enumerate(tracks)]
+
+    by_time: dict[float, list[np.ndarray]] = defaultdict(list)
+    for face in faces:
+        for point in face["timeline"]:
+            by_time[point["t"]].append(np.array([point["emotions"][label] for label in LABELS]))
+    timeline = []
+    for t in times:
+        present = by_time.get(t, [])
+        entry: dict[str, Any] = {"t": t, "faces": len(present)}
+        if present:
+            entry["emotions"] = _labelled(np.mean(present, axis=0))
+        timeline.append(entry)
+
+    model = dict(ordered[0].model)
+    return {
+        "format": ANALYSIS_FORMAT,
+        "video": {
+            "duration": video.duration,
+            "fps": video.fps,
+            "width": video.width,
+            "height": video.height,
+            "rotation": video.rotation,
+            "codec": video.codec,
+        },
+        "labels": list(LABELS),
+        "timeline": timeline,
+        "faces": faces,
+        "summary": summarize(timeline, sample_fps),
+        "model": {
+            "backend": model.get("backend", "onnx"),
+            "version": model.get("version", ""),
+            "sample_fps": sample_fps,
+        },
+        "segments": len(ordered),
+    }
+
+
+Point = dict[str, Any]
+
+
+def _stitch(segments: list[SegmentResult], sample_fps: float) -> list[list[Point]]:
+    """Join track fragments across segment boundaries; returns the points of each whole track."""
+    reach = max(1.0, 2.0 / sample_fps) + 1e-6
+    whole: list[list[Point]] = []
+    open_tracks: list[list[Point]] = []  # whole tracks that reach the end of the previous segment
+    for seg in segments:
+        fragments = [sorted(f["points"], key=lambda p: p["t"]) for f in seg.tracks if f["points"]]
+        candidates = [
+            (score, oi, fi)
+            for oi, track in enumerate(open_tracks)
+            for fi, frag in enumerate(fragments)
+            if frag[0]["t"] - track[-1]["t"] <= reach
+            and (score := match_score(_box(track[-1]["box"]), _box(frag[0]["box"]))) > 0
+        ]
+        joined: dict[int, int] = {}
+        used: set[int] = set()
+        for _, oi, fi in sorted(candidates, reverse=True):
+            if oi not in used and fi not in joined:
+                used.add(oi)
+                joined[fi] = oi
+        next_open = []
+        for fi, frag in enumerate(fragments):
+            if fi in joined:
+                open_tracks[joined[fi]].extend(frag)
+                track = open_tracks[joined[fi]]
+            else:
+                track = list(frag)
+                whole.append(track)
+            if seg.end - track[-1]["t"] <= reach:
+                next_open.append(track)
+        open_tracks = next_open
+    return sorted(whole, key=lambda points: (points[0]["t"], points[0]["box"][0]))
+
+
+def _box(values: list[int]) -> Box:
+    return (values[0], values[1], values[2], values[3])
+
+
+def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[str, Any]:
+    probs = np.array([p["p"] for p in points], dtype=np.float64)
+    times = np.array([p["t"] for p in points])
+    smoothed = _smooth(probs, times, 1.5 / sample_fps)
+    return {
+        "id": face_id,
+        "first_t": points[0]["t"],
+        "last_t": points[-1]["t"],
+        "timeline": [
+            {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
+            for p, row in zip(points, smoothed, strict=True)
+        ],
+    }
+
+
+def _smooth(probs: np.ndarray, times: np.ndarray, neighbour: float) -> np.ndarray:
+    """Centred moving average over the previous, current and next sample where they are adjacent."""
+    out = probs.copy()
+    for i in range(len(probs)):
+        rows = [probs[i]]
+        if i > 0 and times[i] - times[i - 1] <= neighbour:
+            rows.append(probs[i - 1])
+        if i + 1 < len(probs) and times[i + 1] - times[i] <= neighbour:
+            rows.append(probs[i + 1])
+        out[i] = np.mean(rows, axis=0)
+    return out
+
+
+def _labelled(row: np.ndarray) -> dict[str, float]:
+    return {label: round(float(v), _ROUND) for label, v in zip(LABELS, row, strict=True)}
+
+
+def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, Any]:
+    """Summary numbers of a timeline: dominant expression, shares, valence, expressiveness, key moments."""
+    with_faces = [s for s in timeline if s.get("emotions")]
+    presence = len(with_faces) / len(timeline) if timeline else 0.0
+    if not with_faces:
+        return {
+            "dominant": None,
+            "distribution": {label: 0.0 for label in LABELS},
+            "face_presence": round(presence, _ROUND),
+            "valence": 0.0,
+            "expressiveness": 0.0,
+            "key_moments": [],
+        }
+    matrix = np.array([[s["emotions"][label] for label in LABELS] for s in with_faces])
+    distribution = matrix.mean(axis=0)
+    distribution = distribution / distribution.sum()
+    shares = _labelled(distribution)
+    valence = sum(shares[x] for x in POSITIVE) - sum(shares[x] for x in NEGATIVE)
+    return {
+        "dominant": LABELS[int(np.argmax(distribution))],
+        "distribution": shares,
+        "face_presence": round(presence, _ROUND),
+        "valence": round(valence, _ROUND),
+        "expressiveness": round(1.0 - shares["neutral"], _ROUND),
+        "key_moments": key_moments(with_faces, min_separation=2.0),
+    }
+
+
+def key_moments(samples: list[dict[str, Any]], min_separation: float, count: int = KEY_MOMENTS) -> list[dict]:
+    """The strongest non-neutral expressions, at least `min_separation` seconds apart."""
+    candidates = sorted(
+        ((s["emotions"][label], s["t"], label) for s in samples for label in LABELS if label != "neutral"),
+        reverse=True,
+    )
+    chosen: list[dict[str, Any]] = []
+    for score, t, label in candidates:
+        if len(chosen) == count:
+            break
+        if all(abs(t - c["t"]) >= min_separation for c in chosen):
+            chosen.append({"t": t, "label": label, "score": round(score, _ROUND)})
+    return sorted(chosen, key=lambda c: c["t"])

@@ -1,0 +1,179 @@
+"""Analyse one time range of a video: the unit of work of a pipeline segment (one Lambda, one process).
+
+A `SegmentResult` is small and JSON-serialisable: the sample times with their face counts, and each face
+track fragment with its boxes and raw (unsmoothed) expression probabilities. Smoothing and identity across
+segment boundaries are the merge step's job, so a video analysed in pieces merges into the same timeline as
+one analysed whole.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
+from chalicelib.engine.faces import Box, FaceDetector, crop_square
+from chalicelib.engine.tracking import FaceTracker
+from chalicelib.engine.video import sample_frames
+from chalicelib.settings import engine_settings
+
+SEGMENT_FORMAT = 1
+#: Crops are classified in batches of this many faces (fewer, larger inference calls).
+_BATCH = 32
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How to analyse: sample rate and classifier. Defaults come from the settings module."""
+
+    sample_fps: float = field(default_factory=lambda: engine_settings().sample_fps)
+    classifier: str = field(default_factory=lambda: engine_settings().classifier)
+    model_dir: Path = field(default_factory=lambda: engine_settings().model_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sample_fps": self.sample_fps,
+            "classifier": self.classifier,
+            "model_dir": str(self.model_dir),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisOptions:
+        defaults = cls()
+        return cls(
+            sample_fps=float(data.get("sample_fps", defaults.sample_fps)),
+            classifier=str(data.get("classifier", defaults.classifier)),
+            model_dir=Path(data.get("model_dir", defaults.model_dir)),
+        )
+
+
+@dataclass
+class SegmentResult:
+    """What one segment found; `tracks` hold per-sample points `{"t", "box", "p"}` of one face each."""
+
+    start: float
+    end: float
+    sample_fps: float
+    samples: list[tuple[float, int]]
+    tracks: list[dict[str, Any]]
+    model: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+    format: int = SEGMENT_FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "start": self.start,
+            "end": self.end,
+            "sample_fps": self.sample_fps,
+            "samples": [[t, n] for t, n in self.samples],
+            "tracks": self.tracks,
+            "model": self.model,
+            "timings": self.timings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentResult:
+        if data.get("format") != SEGMENT_FORMAT:
+            raise ValueError(f"unsupported segment result format {data.get('format')!r}")
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            sample_fps=float(data["sample_fps"]),
+            samples=[(float(t), int(n)) for t, n in data["samples"]],
+            tracks=list(data["tracks"]),
+            model=dict(data["model"]),
+            timings=dict(data.get("timings", {})),
+        )
+
+
+@lru_cache(maxsize=4)
+def _classifier(model_dir: Path, name: str) -> OnnxExpressionClassifier:
+    """One classifier per process and configuration: loading ONNX sessions costs far more than a sample."""
+    return OnnxExpressionClassifier(model_dir, name)
+
+
+@lru_cache(maxsize=1)
+def _detector() -> FaceDetector:
+    return FaceDetector()
+
+
+def analyze_segment(
+    source: str | Path,
+    start: float,
+    end: float,
+    options: AnalysisOptions | None = None,
+    *,
+    classifier: ExpressionClassifier | None = None,
+) -> SegmentResult:
+    """Sample [start, end) of the video, find and track faces, and classify each face's expression."""
+    opts = options or AnalysisOptions()
+    model = classifier or _classifier(Path(opts.model_dir), opts.classifier)
+    detector = _detector()
+    tracker = FaceTracker(max_gap_seconds=max(1.0, 2.0 / opts.sample_fps))
+    clock = {"decode": 0.0, "detect": 0.0, "classify": 0.0}
+    samples: list[tuple[float, int]] = []
+    crops: list[np.ndarray] = []
+    started = time.process_time()
+    frames = sample_frames(source, start, end, opts.sample_fps)
+    while True:
+        tick = time.process_time()
+        item = next(frames, None)
+        clock["decode"] += time.process_time() - tick
+        if item is None:
+            break
+        t, frame = item
+        tick = time.process_time()
+        boxes = detector.detect(frame)
+        tracker.update(t, boxes)
+        crops.extend(crop_square(frame, box) for box in boxes)
+        clock["detect"] += time.process_time() - tick
+        samples.append((t, len(boxes)))
+
+    tick = time.process_time()
+    probs = _classify_all(model, crops)
+    clock["classify"] = time.process_time() - tick
+    clock["total"] = time.process_time() - started
+    return SegmentResult(
+        start=start,
+        end=end,
+        sample_fps=opts.sample_fps,
+        samples=samples,
+        tracks=_track_fragments(tracker, samples, probs),
+        model={"backend": "onnx", "version": model.version},
+        timings={k: round(v, 4) for k, v in clock.items()},
+    )
+
+
+def _classify_all(model: ExpressionClassifier, crops: list[np.ndarray]) -> np.ndarray:
+    if not crops:
+        return np.zeros((0, 7), dtype=np.float32)
+    return np.concatenate([model.classify(crops[i : i + _BATCH]) for i in range(0, len(crops), _BATCH)])
+
+
+def _track_fragments(
+    tracker: FaceTracker, samples: list[tuple[float, int]], probs: np.ndarray
+) -> list[dict[str, Any]]:
+    """Tracks as JSON-ready fragments; `probs` rows follow the order boxes were detected in."""
+    offset: dict[float, int] = {}
+    running = 0
+    for t, n in samples:
+        offset[t] = running
+        running += n
+    fragments = []
+    for track in tracker.tracks:
+        points = [
+            {"t": t, "box": _box_list(box), "p": [round(float(v), 5) for v in probs[offset[t] + index]]}
+            for t, box, index in track.points
+        ]
+        fragments.append({"id": track.id, "points": points})
+    return fragments
+
+
+def _box_list(box: Box) -> list[int]:
+    return [int(v) for v in box]
