@@ -90,11 +90,17 @@ def rotate_upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return image
 
 
+def _upright_pixels(frame: av.VideoFrame) -> np.ndarray:
+    return rotate_upright(frame.to_ndarray(format="bgr24"), _upright_rotation(frame))
+
+
 def probe(path: str | Path) -> VideoInfo:
     """Read a video's properties and prove it decodes; raise `VideoError` with a clear reason if not."""
     name = Path(path).name
     with _open(path) as container:
-        if container.format.name in _IMAGE_FORMATS or not container.streams.video:
+        if container.format.name in _IMAGE_FORMATS:
+            raise VideoError(f"{name}: this is a still image, not a video")
+        if not container.streams.video:
             raise VideoError(f"{name}: not a video (no video stream)")
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -173,6 +179,7 @@ def sample_frames(
         frame_eps = 0.5 / video_fps
         max_gap = max(0.5 / sample_fps, 1.5 / video_fps)
         k = 0
+        previous: tuple[float, av.VideoFrame] | None = None
         try:
             for frame in container.decode(stream):
                 if frame.pts is None:
@@ -183,10 +190,14 @@ def sample_frames(
                 if k == len(targets) or t >= end:
                     break
                 if t < targets[k] - frame_eps:
+                    previous = (t, frame)
                     continue
-                image = frame.to_ndarray(format="bgr24")
-                yield targets[k], rotate_upright(image, _upright_rotation(frame))
+                yield targets[k], _upright_pixels(frame)
                 k += 1
+            else:
+                # The stream ended: the last frame is still on screen for one frame interval.
+                if previous and k < len(targets) and targets[k] - previous[0] < 1.0 / video_fps:
+                    yield targets[k], _upright_pixels(previous[1])
         except av.error.FFmpegError as exc:
             raise VideoError(
                 f"{name}: the video data is corrupt near {targets[min(k, len(targets) - 1)]:.1f}s "
