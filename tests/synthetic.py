@@ -81,6 +81,7 @@ def write_video(scene: Scene, path: Path, codec: str = "libx264") -> Path:
     bg = background(scene.width, scene.height, scene.seed)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=scene.fps)
+        assert isinstance(stream, av.video.stream.VideoStream)
         stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
         if codec == "libx264":
             stream.options = {"preset": "veryfast", "crf": "20"}

@@ -23,6 +23,8 @@ ANALYSIS_FORMAT = 1
 #: Tracks seen in fewer samples than this are taken for detector noise and dropped.
 MIN_TRACK_SAMPLES = 3
 KEY_MOMENTS = 5
+#: A key moment is an expression held by the audience with at least this mean probability.
+KEY_MOMENT_MIN_SCORE = 0.4
 _ROUND = 4
 
 
@@ -181,7 +183,7 @@ def key_moments(samples: list[dict[str, Any]], min_separation: float, count: int
     )
     chosen: list[dict[str, Any]] = []
     for score, t, label in candidates:
-        if len(chosen) == count:
+        if len(chosen) == count or score < KEY_MOMENT_MIN_SCORE:
             break
         if all(abs(t - c["t"]) >= min_separation for c in chosen):
             chosen.append({"t": t, "label": label, "score": round(score, _ROUND)})
