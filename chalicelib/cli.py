@@ -11,6 +11,7 @@ from pathlib import Path
 from chalicelib.engine import report
 from chalicelib.engine.errors import EngineError
 from chalicelib.engine.expressions import CLASSIFIERS
+from chalicelib.engine.faces import DETECTORS
 from chalicelib.engine.runner import analyze_video
 from chalicelib.engine.segment import AnalysisOptions
 from chalicelib.settings import engine_settings
@@ -28,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--segment-seconds", type=float, default=settings.segment_seconds)
     analyze.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     analyze.add_argument("--classifier", choices=CLASSIFIERS, default=settings.classifier)
+    analyze.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default=settings.detector,
+        help="haar (default; finds small and group faces) or tiny (4 ms a frame; close-ups and webcams)",
+    )
     analyze.add_argument("--json", type=Path, help="write the Analysis JSON here")
     analyze.add_argument("--csv", type=Path, help="write per-sample rows here")
     analyze.add_argument("--html", type=Path, help="write the HTML report here")
@@ -61,7 +68,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise EngineError("--segment-seconds must be positive")
     if args.workers < 1:
         raise EngineError("--workers must be at least 1")
-    options = AnalysisOptions(sample_fps=args.fps, classifier=args.classifier)
+    options = AnalysisOptions(sample_fps=args.fps, classifier=args.classifier, detector=args.detector)
     analysis = analyze_video(
         args.video,
         options,

@@ -34,6 +34,7 @@ class EngineSettings:
     segment_seconds: float = field(default_factory=lambda: _env_float("EMOTIONFY_SEGMENT_SECONDS", 30.0))
     max_segments: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_SEGMENTS", 200))
     classifier: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_CLASSIFIER", "ensemble"))
+    detector: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_DETECTOR", "haar"))
 
 
 def engine_settings() -> EngineSettings:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from model import faceapi, mini_xception, sources
+from model import faceapi, mini_xception, sources, tiny_face_detector
 
 MANIFEST = "manifest.json"
 
@@ -75,11 +75,23 @@ def build(out_dir: Path = sources.ONNX_DIR, force: bool = False) -> list[Path]:
         force,
     ):
         built.append(sources.FACEAPI_ONNX)
+    if _build_one(
+        out_dir,
+        sources.TINY_FACE_ONNX,
+        [sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST],
+        Path(tiny_face_detector.__file__),
+        lambda out: tiny_face_detector.convert(sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST, out),
+        manifest,
+        force,
+    ):
+        built.append(sources.TINY_FACE_ONNX)
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     print(
         f"models in {out_dir}: " + (f"built {', '.join(built)}" if built else "up to date"), file=sys.stderr
     )
-    return [out_dir / sources.MINI_XCEPTION_ONNX, out_dir / sources.FACEAPI_ONNX]
+    return [
+        out_dir / name for name in (sources.MINI_XCEPTION_ONNX, sources.FACEAPI_ONNX, sources.TINY_FACE_ONNX)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

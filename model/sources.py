@@ -26,13 +26,17 @@ FACEAPI_MANIFEST = FACEAPI_DIR / "model" / "face_expression_model-weights_manife
 FER_DIR = CACHE_DIR / "fer"
 FER_HDF5 = FER_DIR / "fer" / "data" / "emotion_model.hdf5"
 
+TINY_FACE_WEIGHTS = FACEAPI_DIR / "model" / "tiny_face_detector_model.bin"
+TINY_FACE_MANIFEST = FACEAPI_DIR / "model" / "tiny_face_detector_model-weights_manifest.json"
+
 MINI_XCEPTION_ONNX = "mini_xception.onnx"
 FACEAPI_ONNX = "faceapi_expression.onnx"
+TINY_FACE_ONNX = "tiny_face_detector.onnx"
 
 
 def fetch_faceapi() -> Path:
     """`npm pack` the face-api package and unpack it into the cache (once)."""
-    if FACEAPI_WEIGHTS.exists() and FACEAPI_MANIFEST.exists():
+    if all(p.exists() for p in (FACEAPI_WEIGHTS, FACEAPI_MANIFEST, TINY_FACE_WEIGHTS, TINY_FACE_MANIFEST)):
         return FACEAPI_DIR
     target = FACEAPI_DIR.parent
     shutil.rmtree(target, ignore_errors=True)

@@ -23,11 +23,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from model.faceapi import Weights, load_weights
-from model.sources import FACEAPI_DIR, FACEAPI_PACKAGE
-
-TINY_FACE_ONNX = "tiny_face_detector.onnx"
-TINY_FACE_WEIGHTS = FACEAPI_DIR / "model" / "tiny_face_detector_model.bin"
-TINY_FACE_MANIFEST = FACEAPI_DIR / "model" / "tiny_face_detector_model-weights_manifest.json"
+from model.sources import FACEAPI_PACKAGE
 
 MEAN_RGB = (117.001, 114.697, 97.404)
 BOX_ANCHORS = (
@@ -63,7 +59,9 @@ class _Graph:
         return name
 
 
-def _conv(g: _Graph, x: str, w_oihw: np.ndarray, bias: np.ndarray | None, pad: int, name: str, group: int = 1) -> str:
+def _conv(
+    g: _Graph, x: str, w_oihw: np.ndarray, bias: np.ndarray | None, pad: int, name: str, group: int = 1
+) -> str:
     """Stride-1 Conv with symmetric padding `pad`; `w_oihw` is already in ONNX layout."""
     kernel = int(w_oihw.shape[2])
     inputs = [x, g.const(f"{name}/W", w_oihw)]
@@ -108,8 +106,12 @@ def build_model(w: Weights) -> onnx.ModelProto:
         x = _separable(g, x, w, f"conv{i + 1}")
     x = _max_pool(g, x, 1, 1, f"pool{SEPARABLE_LAYERS}")
     conv8 = w["conv8/filters"].transpose(3, 2, 0, 1)
-    g.node("Conv", [x, g.const("conv8/W", conv8), g.const("conv8/B", w["conv8/bias"])], "grid",
-           kernel_shape=[1, 1])
+    g.node(
+        "Conv",
+        [x, g.const("conv8/W", conv8), g.const("conv8/B", w["conv8/bias"])],
+        "grid",
+        kernel_shape=[1, 1],
+    )
     cells = "S_div_32"
     graph = helper.make_graph(
         g.nodes,
@@ -118,7 +120,9 @@ def build_model(w: Weights) -> onnx.ModelProto:
         [helper.make_tensor_value_info("grid", TensorProto.FLOAT, ["N", 5 * len(BOX_ANCHORS), cells, cells])],
         g.initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="emotionfy")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="emotionfy"
+    )
     model.ir_version = 8
     helper.set_model_props(model, _metadata())
     return model

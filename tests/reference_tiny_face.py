@@ -67,8 +67,16 @@ def max_pool_same(x: np.ndarray, stride: int) -> np.ndarray:
     """tf.maxPool 2x2 'same': the window is clipped at the bottom/right edge (padding never wins)."""
     h, w = x.shape[1], x.shape[2]
     out_h, out_w = -(-h // stride), -(-w // stride)
-    xp = np.pad(x, [(0, 0), (0, max((out_h - 1) * stride + 2 - h, 0)),
-                    (0, max((out_w - 1) * stride + 2 - w, 0)), (0, 0)], constant_values=-np.inf)
+    xp = np.pad(
+        x,
+        [
+            (0, 0),
+            (0, max((out_h - 1) * stride + 2 - h, 0)),
+            (0, max((out_w - 1) * stride + 2 - w, 0)),
+            (0, 0),
+        ],
+        constant_values=-np.inf,
+    )
     out = np.full((x.shape[0], out_h, out_w, x.shape[3]), -np.inf)
     for dy in (0, 1):
         for dx in (0, 1):

@@ -104,3 +104,18 @@ def interval_bounds(scene: Scene) -> list[tuple[float, float, Interval]]:
         out.append((start, start + interval.seconds, interval))
         start += interval.seconds
     return out
+
+
+def detectable_faces(label: str, scene: Scene, count: int) -> list[str]:
+    """The first fixture faces of `label` that the engine's detector finds alone in a frame of `scene`."""
+    from chalicelib.engine.faces import FaceDetector
+
+    detector = FaceDetector()
+    bg = background(scene.width, scene.height, scene.seed)
+    chosen: list[str] = []
+    for rel in fer_faces(label):
+        if len(detector.detect(render_frame(scene, bg, Interval(1.0, (rel,)), 0.0))) == 1:
+            chosen.append(rel)
+            if len(chosen) == count:
+                return chosen
+    raise ValueError(f"only {len(chosen)} detectable {label} faces")

@@ -42,7 +42,12 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
     analysis = json.loads(out_json.read_text())
     assert set(analysis) >= {"video", "labels", "timeline", "faces", "summary", "model"}
     assert analysis["segments"] == 3
-    assert analysis["model"] == {"backend": "onnx", "version": "ensemble+flip/1", "sample_fps": 5.0}
+    assert analysis["model"] == {
+        "backend": "onnx",
+        "version": "ensemble+flip/1",
+        "detector": "haar",
+        "sample_fps": 5.0,
+    }
     assert set(analysis["summary"]) >= {
         "dominant",
         "distribution",

@@ -38,10 +38,7 @@ def load_faces(per_label: int) -> np.ndarray:
     return np.stack(images).astype(np.float32)
 
 
-@pytest.mark.skipif(
-    not FACEAPI_WEIGHTS.exists(), reason="face-api package not fetched (python -m model.build)"
-)
-@pytest.mark.skipif(not FER_DIR.exists(), reason="fer2013 fixtures missing")
+@pytest.mark.usefixtures("model_dir")  # fetches the package (the build step)
 def test_onnx_matches_numpy_reference(tmp_path: Path) -> None:
     out = tmp_path / "faceapi_expression.onnx"
     convert(FACEAPI_WEIGHTS, FACEAPI_MANIFEST, out)

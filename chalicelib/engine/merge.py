@@ -65,11 +65,7 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
         "timeline": timeline,
         "faces": faces,
         "summary": summarize(timeline, sample_fps),
-        "model": {
-            "backend": model.get("backend", "onnx"),
-            "version": model.get("version", ""),
-            "sample_fps": sample_fps,
-        },
+        "model": {**model, "sample_fps": sample_fps},
         "segments": len(ordered),
     }
 

@@ -36,7 +36,8 @@ class Segment:
 def plan_segments(
     info: VideoInfo, segment_seconds: float | None = None, max_segments: int | None = None
 ) -> list[Segment]:
-    """Cut the video into equal time ranges of about `segment_seconds`, never more than `max_segments`."""
+    """Cut the video into near-equal time ranges of about `segment_seconds` (cut on whole seconds), never
+    more than `max_segments`."""
     settings = engine_settings()
     seconds = segment_seconds or settings.segment_seconds
     limit = max_segments or settings.max_segments
@@ -44,8 +45,10 @@ def plan_segments(
         raise ValueError("segment length must be positive")
     count = max(1, min(limit, math.ceil(info.duration / seconds - 1e-9)))
     length = info.duration / count
-    bounds = [round(i * length, 3) for i in range(count)] + [info.duration]
-    return [Segment(i, bounds[i], bounds[i + 1]) for i in range(count)]
+    # Cut on whole seconds: the detector's full passes fall on whole seconds of the sample grid.
+    cuts = sorted({round(i * length) for i in range(1, count)} - {0})
+    bounds = [0.0, *(float(c) for c in cuts if c < info.duration), info.duration]
+    return [Segment(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
 def _run_segment(source: str, start: float, end: float, options: dict[str, Any]) -> dict[str, Any]:

@@ -14,32 +14,37 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
+from chalicelib.engine.errors import ModelError
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
-from chalicelib.engine.faces import Box, FaceDetector, crop_square
+from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
 from chalicelib.engine.tracking import FaceTracker
 from chalicelib.engine.video import sample_frames
 from chalicelib.settings import engine_settings
 
 SEGMENT_FORMAT = 1
+TINY_FACE_FILE = "tiny_face_detector.onnx"
 #: Crops are classified in batches of this many faces (fewer, larger inference calls).
-_BATCH = 32
+_BATCH = 16
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """How to analyse: sample rate and classifier. Defaults come from the settings module."""
+    """How to analyse: sample rate, classifier and face detector. Defaults come from the settings module."""
 
     sample_fps: float = field(default_factory=lambda: engine_settings().sample_fps)
     classifier: str = field(default_factory=lambda: engine_settings().classifier)
     model_dir: Path = field(default_factory=lambda: engine_settings().model_dir)
+    detector: str = field(default_factory=lambda: engine_settings().detector)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sample_fps": self.sample_fps,
             "classifier": self.classifier,
             "model_dir": str(self.model_dir),
+            "detector": self.detector,
         }
 
     @classmethod
@@ -49,6 +54,7 @@ class AnalysisOptions:
             sample_fps=float(data.get("sample_fps", defaults.sample_fps)),
             classifier=str(data.get("classifier", defaults.classifier)),
             model_dir=Path(data.get("model_dir", defaults.model_dir)),
+            detector=str(data.get("detector", defaults.detector)),
         )
 
 
@@ -98,9 +104,20 @@ def _classifier(model_dir: Path, name: str) -> OnnxExpressionClassifier:
     return OnnxExpressionClassifier(model_dir, name)
 
 
-@lru_cache(maxsize=1)
-def _detector() -> FaceDetector:
-    return FaceDetector()
+@lru_cache(maxsize=2)
+def _detector(name: str, model_dir: Path) -> Detector:
+    # One thread per worker: parallelism comes from segments (processes, Lambdas), not inside a frame.
+    cv2.setNumThreads(1)
+    if name == "haar":
+        return FaceDetector()
+    if name == "tiny":
+        from chalicelib.engine.tiny_faces import TinyFaceDetector
+
+        path = model_dir / TINY_FACE_FILE
+        if not path.is_file():
+            raise ModelError(f"model file {path} is missing: run `make models` (python -m model.build)")
+        return TinyFaceDetector(path, input_size=224)
+    raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 
 def analyze_segment(
@@ -114,7 +131,7 @@ def analyze_segment(
     """Sample [start, end) of the video, find and track faces, and classify each face's expression."""
     opts = options or AnalysisOptions()
     model = classifier or _classifier(Path(opts.model_dir), opts.classifier)
-    detector = _detector()
+    detector = _detector(opts.detector, Path(opts.model_dir))
     tracker = FaceTracker(max_gap_seconds=max(1.0, 2.0 / opts.sample_fps))
     clock = {"decode": 0.0, "detect": 0.0, "classify": 0.0}
     samples: list[tuple[float, int]] = []
@@ -129,7 +146,10 @@ def analyze_segment(
             break
         t, frame = item
         tick = time.process_time()
-        boxes = detector.detect(frame)
+        known = tracker.live_boxes(t)
+        boxes = [] if not known or _is_full_pass(t, opts.sample_fps) else detector.redetect(frame, known)
+        if len(boxes) < len(known) or not known:
+            boxes = detector.detect(frame)  # a face was lost (or none is known): look everywhere
         tracker.update(t, boxes)
         crops.extend(crop_square(frame, box) for box in boxes)
         clock["detect"] += time.process_time() - tick
@@ -145,9 +165,16 @@ def analyze_segment(
         sample_fps=opts.sample_fps,
         samples=samples,
         tracks=_track_fragments(tracker, samples, probs),
-        model={"backend": "onnx", "version": model.version},
+        model={"backend": "onnx", "version": model.version, "detector": opts.detector},
         timings={k: round(v, 4) for k, v in clock.items()},
     )
+
+
+def _is_full_pass(t: float, sample_fps: float) -> bool:
+    """Full-frame detection once per second of video (and whenever no face is being tracked), on whole
+    seconds of the global sample grid, so a video cut into whole-second segments gets the same passes as
+    the video analysed in one piece."""
+    return abs(t - round(t)) < 0.5 / sample_fps and round(t * sample_fps) % max(1, round(sample_fps)) == 0
 
 
 def _classify_all(model: ExpressionClassifier, crops: list[np.ndarray]) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,6 +34,7 @@ BOX_ANCHORS = np.array(
     ]
 )
 BOX_VALUES = 5  # tx, ty, tw, th, score logit
+COARSE_SIZE = 160  # extra pass for faces filling the frame; 0 disables it
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,11 @@ class BoxAdjust:
     dy: float = 0.0
 
 
-BOX_ADJUST = BoxAdjust()
+# Measured on 297 face pairs (Haar and TinyFaceDetector 320+160 finding the same face, IoU > 0.3, 5 fixture
+# videos at 5 samples/s): median haar_w/tiny_w 0.98, haar_h/tiny_h 1.02, (haar_cy - tiny_cy)/haar_h -0.14,
+# (haar_cx - tiny_cx)/haar_w +0.04 (per-video medians -0.01..+0.05, no anatomical reason: not applied).
+# So keep the size and move the box up by 14% of its height (towards the forehead).
+BOX_ADJUST = BoxAdjust(scale_w=1.0, scale_h=1.0, dx=0.0, dy=-0.14)
 
 
 class TinyFaceDetector:
@@ -60,11 +66,14 @@ class TinyFaceDetector:
         input_size: int = 320,
         score_threshold: float = 0.5,
         iou_threshold: float = 0.4,
+        coarse_size: int = COARSE_SIZE,
         adjust: BoxAdjust = BOX_ADJUST,
     ) -> None:
-        if input_size % 32 or input_size <= 0:
-            raise ValueError(f"input_size must be a positive multiple of 32, got {input_size}")
+        sizes = (input_size, coarse_size) if coarse_size else (input_size,)
+        if any(size % 32 or size <= 0 for size in sizes):
+            raise ValueError(f"input sizes must be positive multiples of 32, got {sizes}")
         self.input_size = input_size
+        self.coarse_size = coarse_size
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
         self.adjust = adjust
@@ -74,29 +83,44 @@ class TinyFaceDetector:
         """Face boxes in full-resolution coordinates, clipped to the frame, largest first."""
         height, width = frame_bgr.shape[:2]
         side = max(height, width)
-        grid = self._session.run(["grid"], {"image": self.preprocess(frame_bgr)})[0][0]
-        boxes, scores = decode(grid, self.score_threshold)
-        keep = nms(boxes, scores, self.iou_threshold)
-        out = [_to_pixels(adjust_box(boxes[i], self.adjust), side, width, height) for i in keep]
+        out = [
+            _to_pixels(adjust_box(box, self.adjust), side, width, height) for box in self.raw_boxes(frame_bgr)
+        ]
         out = [b for b in out if b[2] > 0 and b[3] > 0]
         return sorted(out, key=lambda b: b[2] * b[3], reverse=True)
 
-    def preprocess(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """[1, S, S, 3] float32 RGB: the frame shrunk to fit S x S, zero-padded at the bottom/right."""
-        if frame_bgr.ndim == 2:
-            frame_bgr = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
-        height, width = frame_bgr.shape[:2]
-        size = self.input_size
-        scale = size / max(height, width)
-        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-        small = cv2.resize(frame_bgr, (new_w, new_h), interpolation=interpolation)
-        image = np.zeros((1, size, size, 3), np.float32)
-        image[0, :new_h, :new_w] = small[:, :, ::-1]
-        return image
+    def redetect(self, frame_bgr: np.ndarray, known: list[Box]) -> list[Box]:
+        """A full pass costs ~4 ms here, so there is nothing to gain from searching near known faces."""
+        return self.detect(frame_bgr)
+
+    def raw_boxes(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """face-api's boxes after NMS, [K, 4] (x0, y0, x1, y1) relative to the padded square, unadjusted."""
+        sizes = (self.input_size, self.coarse_size) if self.coarse_size else (self.input_size,)
+        found = [self._pass(frame_bgr, size) for size in sizes]
+        boxes = np.concatenate([b for b, _ in found])
+        scores = np.concatenate([s for _, s in found])
+        return boxes[nms(boxes, scores, self.iou_threshold)]
+
+    def _pass(self, frame_bgr: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        grid = self._session.run(["grid"], {"image": preprocess(frame_bgr, size)})[0][0]
+        return decode(grid, self.score_threshold)
 
 
-def _session(path: Path):  # type: ignore[no-untyped-def]
+def preprocess(frame_bgr: np.ndarray, size: int) -> np.ndarray:
+    """[1, S, S, 3] float32 RGB: the frame shrunk to fit S x S, zero-padded at the bottom/right."""
+    if frame_bgr.ndim == 2:
+        frame_bgr = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR)
+    height, width = frame_bgr.shape[:2]
+    scale = size / max(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    small = cv2.resize(frame_bgr, (new_w, new_h), interpolation=interpolation)
+    image = np.zeros((1, size, size, 3), np.float32)
+    image[0, :new_h, :new_w] = small[:, :, ::-1]
+    return image
+
+
+def _session(path: Path) -> Any:
     import onnxruntime as ort
 
     if not path.is_file():
@@ -138,8 +162,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int
     while order:
         best, rest = order[0], np.asarray(order[1:], dtype=np.int64)
         keep.append(int(best))
-        iw = np.clip(np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]), 0, None)
-        ih = np.clip(np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]), 0, None)
+        iw = np.clip(
+            np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]), 0, None
+        )
+        ih = np.clip(
+            np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]), 0, None
+        )
         inter = iw * ih
         iou = inter / (areas[best] + areas[rest] - inter)
         order = [int(i) for i in rest[iou <= iou_threshold]]

@@ -47,6 +47,10 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self._next_id = 0
 
+    def live_boxes(self, t: float) -> list[Box]:
+        """Last boxes of the tracks still alive at time t (where to look for their faces again)."""
+        return [tr.last_box for tr in self.tracks if t - tr.last_t <= self.max_gap + 1e-6]
+
     def update(self, t: float, boxes: list[Box]) -> list[int]:
         """Match this sample's boxes to live tracks; returns the track id of each box."""
         live = [tr for tr in self.tracks if t - tr.last_t <= self.max_gap + 1e-6]
