@@ -68,6 +68,7 @@ def single_worker(path: Path, options: AnalysisOptions) -> dict[str, Any]:
     floor = decode_floor(path, info.duration, options.sample_fps)
     return {
         "video": path.name,
+        "detector": options.detector,
         "resolution": f"{info.width}x{info.height}",
         "duration": info.duration,
         "speed": info.duration / total,
@@ -104,7 +105,7 @@ def scaling(path: Path, options: AnalysisOptions) -> dict[str, float]:
 def _row(r: dict[str, Any]) -> str:
     s = r["stages"]
     return (
-        f"| {r['video']} | {r['resolution']} | {r['duration']:.1f} | {r['speed']:.1f} "
+        f"| {r['video']} | {r['detector']} | {r['resolution']} | {r['duration']:.1f} | {r['speed']:.1f} "
         f"| {r['floor_speed']:.1f} "
         f"| {100 * r['floor_share']:.0f}% | {1000 * s['decode']:.0f} / {1000 * s['detect']:.0f} / "
         f"{1000 * s['classify']:.0f} / {1000 * s['merge']:.0f} | {r['faces']} | {r['tracks']} |"
@@ -124,7 +125,8 @@ def render(main: dict[str, Any], fixtures: list[dict[str, Any]], rss: float, sca
     lines = [
         MARK_BEGIN,
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; default settings (5 samples/s, ensemble+flip classifier).",
+        f"Python {platform.python_version()}; default settings (5 samples/s, ensemble+flip classifier, "
+        "Haar detector); the `tiny` rows use the optional learned detector.",
         "",
         "| target | measured | status |",
         "|---|---|---|",
@@ -138,9 +140,9 @@ def render(main: dict[str, Any], fixtures: list[dict[str, Any]], rss: float, sca
         "",
         'Per video (1 worker; stages are CPU milliseconds for the whole clip; "floor" is decode-only speed):',
         "",
-        "| video | size | seconds | video-s per CPU-s | floor | share of floor "
+        "| video | detector | size | seconds | video-s per CPU-s | floor | share of floor "
         "| decode / detect / classify / merge ms | face samples | tracks |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
         _row(main),
         *(_row(r) for r in fixtures),
         MARK_END,
@@ -167,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     clip = bench_clip()
     main_result = single_worker(clip, options)
     fixtures = [single_worker(path, options) for path in sorted(VIDEOS_DIR.glob("*.mp4"))]
+    tiny = AnalysisOptions(detector="tiny")  # the optional learned detector, for comparison
+    fixtures += [single_worker(path, tiny) for path in [clip, *sorted(VIDEOS_DIR.glob("*.mp4"))]]
     rss = worker_peak_rss_mb(clip, 30.0)
     scale = scaling(clip, options)
     section = render(main_result, fixtures, rss, scale)
