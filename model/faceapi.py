@@ -65,7 +65,7 @@ def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-class _Graph:
+class GraphBuilder:
     """Accumulates ONNX nodes and initializers with unique names."""
 
     def __init__(self) -> None:
@@ -82,7 +82,7 @@ class _Graph:
 
 
 def _conv(
-    g: _Graph,
+    g: GraphBuilder,
     x: str,
     w_oihw: np.ndarray,
     bias: np.ndarray | None,
@@ -108,13 +108,13 @@ def _conv(
     )
 
 
-def _plain_conv(g: _Graph, x: str, w: Weights, prefix: str, size: int, stride: int) -> str:
+def _plain_conv(g: GraphBuilder, x: str, w: Weights, prefix: str, size: int, stride: int) -> str:
     """tf.conv2d(x, filters [kh, kw, in, out], stride, 'same') + bias."""
     filters = w[f"{prefix}/filters"].transpose(3, 2, 0, 1)
     return _conv(g, x, filters, w[f"{prefix}/bias"], size, stride, prefix)
 
 
-def _separable_conv(g: _Graph, x: str, w: Weights, prefix: str, size: int, stride: int) -> str:
+def _separable_conv(g: GraphBuilder, x: str, w: Weights, prefix: str, size: int, stride: int) -> str:
     """tf.separableConv2d (stride on the depthwise part) + bias, as depthwise Conv then pointwise 1x1 Conv."""
     depthwise = w[f"{prefix}/depthwise_filter"].transpose(2, 3, 0, 1)  # [3, 3, C, 1] -> [C, 1, 3, 3]
     pointwise = w[f"{prefix}/pointwise_filter"].transpose(3, 2, 0, 1)  # [1, 1, Ci, Co] -> [Co, Ci, 1, 1]
@@ -124,7 +124,7 @@ def _separable_conv(g: _Graph, x: str, w: Weights, prefix: str, size: int, strid
     return _conv(g, dw, pointwise, w[f"{prefix}/bias"], out_size, 1, f"{prefix}/pointwise")
 
 
-def _dense_block(g: _Graph, x: str, w: Weights, prefix: str, size: int, first: bool) -> str:
+def _dense_block(g: GraphBuilder, x: str, w: Weights, prefix: str, size: int, first: bool) -> str:
     """face-api denseBlock4: stride-2 conv0, three separable convs with relu'd running sums as inputs."""
     conv0 = _plain_conv if first else _separable_conv
     out1 = g.node("Relu", [conv0(g, x, w, f"{prefix}/conv0", size, 2)], f"{prefix}/out1")
@@ -139,7 +139,7 @@ def _dense_block(g: _Graph, x: str, w: Weights, prefix: str, size: int, first: b
     return g.node("Relu", [_running_sum(g, outs, f"{prefix}/sum4")], f"{prefix}/out")
 
 
-def _running_sum(g: _Graph, terms: list[str], name: str) -> str:
+def _running_sum(g: GraphBuilder, terms: list[str], name: str) -> str:
     """out1 + (out2 + (out3 + ...)), nested from the right as face-api adds them."""
     total = terms[-1]
     for k, term in enumerate(reversed(terms[:-1])):
@@ -149,7 +149,7 @@ def _running_sum(g: _Graph, terms: list[str], name: str) -> str:
 
 def build_model(w: Weights) -> onnx.ModelProto:
     """Build the ONNX graph: NHWC RGB 0..255 'image' [N,112,112,3] -> softmax 'probs' [N,7]."""
-    g = _Graph()
+    g = GraphBuilder()
     mean = np.asarray(MEAN_RGB, np.float32).reshape(1, 1, 1, 3)
     x = g.node("Sub", ["image", g.const("mean_rgb", mean)], "centered")
     x = g.node("Div", [x, g.const("scale_255", np.asarray(255.0, np.float32))], "normalized")

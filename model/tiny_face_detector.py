@@ -14,15 +14,13 @@ frame to square, resizing, box decoding (sigmoid/exp with BOX_ANCHORS) and NMS h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from model.faceapi import Weights, load_weights
+from model.faceapi import GraphBuilder, Weights, load_weights
 from model.sources import FACEAPI_PACKAGE
 
 MEAN_RGB = (117.001, 114.697, 97.404)
@@ -43,24 +41,8 @@ OPSET = 17
 _POOL_PADS = (0, 1, 0, 0, 0)
 
 
-class _Graph:
-    """Accumulates ONNX nodes and initializers."""
-
-    def __init__(self) -> None:
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
-
-    def const(self, name: str, value: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name))
-        return name
-
-    def node(self, op: str, inputs: Sequence[str], name: str, **attrs: Any) -> str:
-        self.nodes.append(helper.make_node(op, list(inputs), [name], name=name, **attrs))
-        return name
-
-
 def _conv(
-    g: _Graph, x: str, w_oihw: np.ndarray, bias: np.ndarray | None, pad: int, name: str, group: int = 1
+    g: GraphBuilder, x: str, w_oihw: np.ndarray, bias: np.ndarray | None, pad: int, name: str, group: int = 1
 ) -> str:
     """Stride-1 Conv with symmetric padding `pad`; `w_oihw` is already in ONNX layout."""
     kernel = int(w_oihw.shape[2])
@@ -72,11 +54,11 @@ def _conv(
     )
 
 
-def _leaky(g: _Graph, x: str, name: str) -> str:
+def _leaky(g: GraphBuilder, x: str, name: str) -> str:
     return g.node("LeakyRelu", [x], name, alpha=LEAKY_ALPHA)
 
 
-def _separable(g: _Graph, x: str, w: Weights, prefix: str) -> str:
+def _separable(g: GraphBuilder, x: str, w: Weights, prefix: str) -> str:
     """face-api depthwiseSeparableConv: pad 1, depthwise 3x3, pointwise 1x1, + bias, leaky ReLU."""
     depthwise = w[f"{prefix}/depthwise_filter"].transpose(2, 3, 0, 1)  # [3, 3, C, 1] -> [C, 1, 3, 3]
     pointwise = w[f"{prefix}/pointwise_filter"].transpose(3, 2, 0, 1)  # [1, 1, Ci, Co] -> [Co, Ci, 1, 1]
@@ -85,7 +67,7 @@ def _separable(g: _Graph, x: str, w: Weights, prefix: str) -> str:
     return _leaky(g, pw, f"{prefix}/out")
 
 
-def _max_pool(g: _Graph, x: str, stride: int, pad_end: int, name: str) -> str:
+def _max_pool(g: GraphBuilder, x: str, stride: int, pad_end: int, name: str) -> str:
     """tf.maxPool 2x2 'same': padding (ignored by the max) only after, at the bottom/right."""
     return g.node(
         "MaxPool", [x], name, kernel_shape=[2, 2], strides=[stride, stride], pads=[0, 0, pad_end, pad_end]
@@ -94,7 +76,7 @@ def _max_pool(g: _Graph, x: str, stride: int, pad_end: int, name: str) -> str:
 
 def build_model(w: Weights) -> onnx.ModelProto:
     """Build the graph: NHWC RGB 0..255 'image' [N,S,S,3] -> raw NCHW 'grid' [N,25,S/32,S/32]."""
-    g = _Graph()
+    g = GraphBuilder()
     mean = np.asarray(MEAN_RGB, np.float32).reshape(1, 1, 1, 3)
     x = g.node("Sub", ["image", g.const("mean_rgb", mean)], "centered")
     x = g.node("Div", [x, g.const("scale_255", np.asarray(255.0, np.float32))], "normalized")

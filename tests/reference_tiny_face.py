@@ -6,35 +6,12 @@ sources, in NHWC like tfjs, computed in float64. Deliberately shares no code wit
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import numpy as np
+from reference_faceapi import load  # the same tfjs weights format
 
 MEAN_RGB = np.array([117.001, 114.697, 97.404])
-
-
-def load(weights_path: Path, manifest_path: Path) -> dict[str, np.ndarray]:
-    """Parse the weights manifest and .bin; dequantise as tfjs io.decodeWeights does."""
-    data = Path(weights_path).read_bytes()
-    pos = 0
-    params: dict[str, np.ndarray] = {}
-    for group in json.loads(Path(manifest_path).read_text()):
-        for spec in group["weights"]:
-            n = math.prod(spec["shape"])
-            quant = spec.get("quantization")
-            if quant:
-                width = {"uint8": 1, "uint16": 2}[quant["dtype"]]
-                q = np.frombuffer(data[pos : pos + n * width], dtype=f"<u{width}")
-                arr = (q * quant["scale"] + quant["min"]).astype(np.float32)
-                pos += n * width
-            else:
-                arr = np.frombuffer(data[pos : pos + 4 * n], dtype="<f4").copy()
-                pos += 4 * n
-            params[spec["name"]] = arr.reshape(spec["shape"]).astype(np.float64)
-    assert pos == len(data), (pos, len(data))
-    return params
 
 
 def windows(x: np.ndarray, k: int):

@@ -14,8 +14,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from chalicelib.engine.errors import ModelError
 from chalicelib.engine.labels import LABELS
+from chalicelib.engine.sessions import load_session
 
 MINI_XCEPTION_FILE = "mini_xception.onnx"
 FACEAPI_FILE = "faceapi_expression.onnx"
@@ -72,19 +72,6 @@ def _resize(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
-def _session(path: Path) -> object:
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise ModelError(f"model file {path} is missing: run `make models` (python -m model.build)")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_cpu_mem_arena = False  # the arena kept ~300 MB of peak activations per worker
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 class OnnxExpressionClassifier:
     """The ONNX classifier: one model or the flip-augmented average of both."""
 
@@ -95,10 +82,10 @@ class OnnxExpressionClassifier:
         self.flip = (name == "ensemble") if flip is None else flip
         self.models: list[_OnnxModel] = []
         if name in ("ensemble", "mini_xception"):
-            self.models.append(_OnnxModel(_session(model_dir / MINI_XCEPTION_FILE), 64, True, None))
+            self.models.append(_OnnxModel(load_session(model_dir / MINI_XCEPTION_FILE), 64, True, None))
         if name in ("ensemble", "faceapi"):
             self.models.append(
-                _OnnxModel(_session(model_dir / FACEAPI_FILE), 112, False, _FACEAPI_TO_PROJECT)
+                _OnnxModel(load_session(model_dir / FACEAPI_FILE), 112, False, _FACEAPI_TO_PROJECT)
             )
         self.version = f"{name}{'+flip' if self.flip else ''}/1"
 

@@ -17,7 +17,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from chalicelib.engine.errors import ModelError
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
 from chalicelib.engine.tracking import FaceTracker
@@ -113,10 +112,7 @@ def _detector(name: str, model_dir: Path) -> Detector:
     if name == "tiny":
         from chalicelib.engine.tiny_faces import TinyFaceDetector
 
-        path = model_dir / TINY_FACE_FILE
-        if not path.is_file():
-            raise ModelError(f"model file {path} is missing: run `make models` (python -m model.build)")
-        return TinyFaceDetector(path, input_size=224)
+        return TinyFaceDetector(model_dir / TINY_FACE_FILE, input_size=224)
     raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 

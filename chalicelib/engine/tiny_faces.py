@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-from chalicelib.engine.errors import ModelError
+from chalicelib.engine.sessions import load_session
 
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the upright frame
 
@@ -77,7 +76,7 @@ class TinyFaceDetector:
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
         self.adjust = adjust
-        self._session = _session(model_path)
+        self._session = load_session(model_path)
 
     def detect(self, frame_bgr: np.ndarray) -> list[Box]:
         """Face boxes in full-resolution coordinates, clipped to the frame, largest first."""
@@ -118,18 +117,6 @@ def preprocess(frame_bgr: np.ndarray, size: int) -> np.ndarray:
     image = np.zeros((1, size, size, 3), np.float32)
     image[0, :new_h, :new_w] = small[:, :, ::-1]
     return image
-
-
-def _session(path: Path) -> Any:
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise ModelError(f"model file {path} is missing: run `make models` (python -m model.build)")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
