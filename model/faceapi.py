@@ -80,6 +80,13 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op, list(inputs), [name], name=name, **attrs))
         return name
 
+    def normalized_input(self, name: str, mean_rgb: Sequence[float]) -> str:
+        """face-api's preprocessing of an NHWC RGB 0..255 input: (x - mean) / 255, then NCHW."""
+        mean = np.asarray(mean_rgb, np.float32).reshape(1, 1, 1, 3)
+        x = self.node("Sub", [name, self.const("mean_rgb", mean)], "centered")
+        x = self.node("Div", [x, self.const("scale_255", np.asarray(255.0, np.float32))], "normalized")
+        return self.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+
 
 def _conv(
     g: GraphBuilder,
@@ -150,10 +157,7 @@ def _running_sum(g: GraphBuilder, terms: list[str], name: str) -> str:
 def build_model(w: Weights) -> onnx.ModelProto:
     """Build the ONNX graph: NHWC RGB 0..255 'image' [N,112,112,3] -> softmax 'probs' [N,7]."""
     g = GraphBuilder()
-    mean = np.asarray(MEAN_RGB, np.float32).reshape(1, 1, 1, 3)
-    x = g.node("Sub", ["image", g.const("mean_rgb", mean)], "centered")
-    x = g.node("Div", [x, g.const("scale_255", np.asarray(255.0, np.float32))], "normalized")
-    x = g.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+    x = g.normalized_input("image", MEAN_RGB)
     size = INPUT_SIZE
     for i in range(len(CHANNELS)):
         x = _dense_block(g, x, w, f"dense{i}", size, first=i == 0)

@@ -77,10 +77,7 @@ def _max_pool(g: GraphBuilder, x: str, stride: int, pad_end: int, name: str) -> 
 def build_model(w: Weights) -> onnx.ModelProto:
     """Build the graph: NHWC RGB 0..255 'image' [N,S,S,3] -> raw NCHW 'grid' [N,25,S/32,S/32]."""
     g = GraphBuilder()
-    mean = np.asarray(MEAN_RGB, np.float32).reshape(1, 1, 1, 3)
-    x = g.node("Sub", ["image", g.const("mean_rgb", mean)], "centered")
-    x = g.node("Div", [x, g.const("scale_255", np.asarray(255.0, np.float32))], "normalized")
-    x = g.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+    x = g.normalized_input("image", MEAN_RGB)
     conv0 = w["conv0/filters"].transpose(3, 2, 0, 1)
     x = _leaky(g, _conv(g, x, conv0, w["conv0/bias"], 0, "conv0"), "conv0/out")
     for i in range(SEPARABLE_LAYERS):
