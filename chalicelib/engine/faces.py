@@ -135,10 +135,10 @@ def _merge_boxes(keep: list[Box], extra: list[Box], threshold: float = 0.3) -> l
     return out
 
 
-def crop_square(frame_bgr: np.ndarray, box: Box, margin: float = 0.0) -> np.ndarray:
-    """The face box (grown by `margin` per side) as a square crop, zero-padded where it leaves the frame."""
+def crop_square(frame_bgr: np.ndarray, box: Box) -> np.ndarray:
+    """The face box as a square crop, zero-padded where it leaves the frame."""
     x, y, w, h = box
-    side = round(max(w, h) * (1 + 2 * margin))
+    side = max(w, h)
     cx, cy = x + w / 2, y + h / 2
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     height, width = frame_bgr.shape[:2]

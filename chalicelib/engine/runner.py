@@ -29,9 +29,6 @@ class Segment:
     start: float
     end: float
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {"index": self.index, "start": self.start, "end": self.end}
-
 
 def plan_segments(
     info: VideoInfo, segment_seconds: float | None = None, max_segments: int | None = None

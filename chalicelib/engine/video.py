@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,21 +39,6 @@ class VideoInfo:
     height: int
     rotation: int
     codec: str
-
-    def to_dict(self) -> dict[str, float | int | str]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, float | int | str]) -> VideoInfo:
-        return cls(
-            duration=float(data["duration"]),
-            fps=float(data["fps"]),
-            frame_count=int(data["frame_count"]),
-            width=int(data["width"]),
-            height=int(data["height"]),
-            rotation=int(data["rotation"]),
-            codec=str(data["codec"]),
-        )
 
 
 def _open(path: str | Path) -> av.container.InputContainer:
