@@ -39,15 +39,20 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
     faces = [_face_entry(i, points, sample_fps) for i, points in enumerate(tracks)]
 
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
+    extras_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
     for face in faces:
         for point in face["timeline"]:
             by_time[point["t"]].append(np.array([point["emotions"][label] for label in LABELS]))
+            if "extra" in point:
+                extras_by_time[point["t"]].append(point["extra"])
     timeline = []
     for t in times:
         present = by_time.get(t, [])
         entry: dict[str, Any] = {"t": t, "faces": len(present)}
         if present:
             entry["emotions"] = _labelled(np.mean(present, axis=0))
+        if extras_by_time.get(t):
+            entry["extra"] = _mean_extras(extras_by_time[t])
         timeline.append(entry)
 
     model = dict(ordered[0].model)
@@ -115,15 +120,13 @@ def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[st
     probs = np.array([p["p"] for p in points], dtype=np.float64)
     times = np.array([p["t"] for p in points])
     smoothed = _smooth(probs, times, 1.5 / sample_fps)
-    return {
-        "id": face_id,
-        "first_t": points[0]["t"],
-        "last_t": points[-1]["t"],
-        "timeline": [
-            {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
-            for p, row in zip(points, smoothed, strict=True)
-        ],
-    }
+    timeline = []
+    for p, row in zip(points, smoothed, strict=True):
+        entry: dict[str, Any] = {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
+        if "x" in p:  # a backend's scores outside the labels (Rekognition's confused): not smoothed
+            entry["extra"] = {key: round(float(v), _ROUND) for key, v in p["x"].items()}
+        timeline.append(entry)
+    return {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"], "timeline": timeline}
 
 
 def _smooth(probs: np.ndarray, times: np.ndarray, neighbour: float) -> np.ndarray:
@@ -137,6 +140,12 @@ def _smooth(probs: np.ndarray, times: np.ndarray, neighbour: float) -> np.ndarra
             rows.append(probs[i + 1])
         out[i] = np.mean(rows, axis=0)
     return out
+
+
+def _mean_extras(extras: list[dict[str, float]]) -> dict[str, float]:
+    """Per key, the mean over the faces that have it (extras are optional per backend, not per label)."""
+    keys = sorted({key for extra in extras for key in extra})
+    return {key: round(float(np.mean([e[key] for e in extras if key in e])), _ROUND) for key in keys}
 
 
 def _labelled(row: np.ndarray) -> dict[str, float]:

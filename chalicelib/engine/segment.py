@@ -160,7 +160,7 @@ def analyze_segment(
         end=end,
         sample_fps=opts.sample_fps,
         samples=samples,
-        tracks=_track_fragments(tracker, samples, probs),
+        tracks=track_fragments(tracker, samples, probs),
         model={"backend": "onnx", "version": model.version, "detector": opts.detector},
         timings={k: round(v, 4) for k, v in clock.items()},
     )
@@ -179,10 +179,17 @@ def _classify_all(model: ExpressionClassifier, crops: list[np.ndarray]) -> np.nd
     return np.concatenate([model.classify(crops[i : i + _BATCH]) for i in range(0, len(crops), _BATCH)])
 
 
-def _track_fragments(
-    tracker: FaceTracker, samples: list[tuple[float, int]], probs: np.ndarray
+def track_fragments(
+    tracker: FaceTracker,
+    samples: list[tuple[float, int]],
+    probs: np.ndarray,
+    extras: list[dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Tracks as JSON-ready fragments; `probs` rows follow the order boxes were detected in."""
+    """Tracks as JSON-ready fragments; `probs` rows follow the order boxes were detected in.
+
+    `extras` (aligned with `probs`) are a backend's scores outside the 7 labels; each point carries them
+    as `"x"`. Without them the points are exactly `{"t", "box", "p"}`.
+    """
     offset: dict[float, int] = {}
     running = 0
     for t, n in samples:
@@ -190,10 +197,14 @@ def _track_fragments(
         running += n
     fragments = []
     for track in tracker.tracks:
-        points = [
-            {"t": t, "box": _box_list(box), "p": [round(float(v), 5) for v in probs[offset[t] + index]]}
-            for t, box, index in track.points
-        ]
+        points = []
+        for t, box, index in track.points:
+            row = offset[t] + index
+            scores = [round(float(v), 5) for v in probs[row]]
+            point: dict[str, Any] = {"t": t, "box": _box_list(box), "p": scores}
+            if extras is not None:
+                point["x"] = {key: round(float(v), 5) for key, v in extras[row].items()}
+            points.append(point)
         fragments.append({"id": track.id, "points": points})
     return fragments
 
