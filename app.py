@@ -1,20 +1,233 @@
-"""Emotionfy's Chalice application: wiring only; the work happens in `chalicelib`.
+"""Emotionfy's Chalice application: wiring only. Each route parses the request, calls `chalicelib`, and
+shapes the response; each Lambda function hands its event to a pipeline step.
 
-Routes and pipeline handlers (auth, uploads, the Step Functions steps) arrive with the backend issue.
+Routes (see docs/openapi.yaml): /auth/* for accounts and sessions, /videos for uploads, history and
+results, /stats for a user's statistics, /health for readiness. Every route but /auth/register, /auth/login,
+/auth/refresh and /health goes through the JWT authorizer.
 """
 
 from __future__ import annotations
 
-from chalice import Chalice, Response
+from functools import lru_cache
+from typing import Any
 
-from chalicelib.health import engine_health
-from chalicelib.settings import engine_settings
+from chalice import AuthResponse, Chalice, CORSConfig, Response
+from chalice.app import Request
+
+from chalicelib import video_library
+from chalicelib.auth import authorizer as token_authorizer
+from chalicelib.auth import service as auth
+from chalicelib.auth.tokens import AccessClaims
+from chalicelib.deps import deps
+from chalicelib.health import engine_health, service_health
+from chalicelib.http import json_api, no_content, ok
+from chalicelib.observability import logger, observed
+from chalicelib.pipeline import start, steps
+from chalicelib.settings import engine_settings, service_settings
+from chalicelib.validation import json_object
 
 app = Chalice(app_name="emotionfy")
+app.log.setLevel("INFO")
+cors = CORSConfig(
+    allow_origin=service_settings().cors_origin,
+    allow_headers=["Authorization", "Content-Type"],
+    expose_headers=["Retry-After"],
+    max_age=600,
+)
 
 
-@app.route("/health", methods=["GET"], cors=True)
-def health() -> Response:
+# --- authorizer -------------------------------------------------------------------------------------
+
+
+@app.authorizer()
+def jwt_auth(auth_request: Any) -> AuthResponse:
+    claims = token_authorizer.check(deps(), auth_request.token)
+    return AuthResponse(
+        routes=["*"], principal_id=claims.user_id, context={"jti": claims.jti, "exp": str(claims.expires_at)}
+    )
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while handling a request"
+    return request
+
+
+def _claims() -> AccessClaims:
+    context = _request().context["authorizer"]
+    return AccessClaims(user_id=context["principalId"], jti=context["jti"], expires_at=int(context["exp"]))
+
+
+def _user() -> str:
+    return str(_request().context["authorizer"]["principalId"])
+
+
+def _body() -> dict[str, Any]:
+    return json_object(_request().raw_body)
+
+
+def _client_ip() -> str:
+    return str(_request().context.get("identity", {}).get("sourceIp") or "unknown")
+
+
+# --- accounts and sessions --------------------------------------------------------------------------
+
+
+@app.route("/auth/register", methods=["POST"], cors=cors)
+@json_api
+def register() -> Response:
+    return ok(auth.register(deps(), _body()), 201)
+
+
+@app.route("/auth/login", methods=["POST"], cors=cors)
+@json_api
+def login() -> Response:
+    return ok(auth.login(deps(), _body(), _client_ip()))
+
+
+@app.route("/auth/refresh", methods=["POST"], cors=cors)
+@json_api
+def refresh() -> Response:
+    return ok(auth.refresh(deps(), _body()))
+
+
+@app.route("/auth/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def logout() -> Response:
+    auth.logout(deps(), _body(), _claims())
+    return no_content()
+
+
+@app.route("/auth/me", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def me() -> Response:
+    return ok(auth.me(deps(), _user()))
+
+
+# --- videos -----------------------------------------------------------------------------------------
+
+
+@app.route("/videos", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def create_video() -> Response:
+    return ok(video_library.create_video(deps(), _user(), _body()), 201)
+
+
+@app.route("/videos", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def list_videos() -> Response:
+    return ok(video_library.list_videos(deps(), _user(), dict(_request().query_params or {})))
+
+
+@app.route("/videos/{video_id}", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def get_video(video_id: str) -> Response:
+    return ok(video_library.get_video(deps(), _user(), video_id))
+
+
+@app.route("/videos/{video_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@json_api
+def delete_video(video_id: str) -> Response:
+    video_library.delete_video(deps(), _user(), video_id)
+    return no_content()
+
+
+@app.route("/videos/{video_id}/results", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def video_results(video_id: str) -> Response:
+    return ok(video_library.results(deps(), _user(), video_id))
+
+
+@app.route("/videos/{video_id}/results.csv", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def video_results_csv(video_id: str) -> Response:
+    csv = video_library.results_csv(deps(), _user(), video_id)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv",
+        "Content-Disposition": f'attachment; filename="{video_id}.csv"',
+    }
+    return Response(body=csv, status_code=200, headers=headers)
+
+
+@app.route("/videos/{video_id}/media", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def video_media(video_id: str) -> Response:
+    return ok(video_library.media_url(deps(), _user(), video_id))
+
+
+@app.route("/videos/{video_id}/retry", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def retry_video(video_id: str) -> Response:
+    return ok(video_library.retry_video(deps(), _user(), video_id), 202)
+
+
+@app.route("/stats", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def user_stats() -> Response:
+    return ok(video_library.user_stats(deps(), _user()))
+
+
+# --- health -----------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _models_ok() -> bool:
     settings = engine_settings()
     status, body = engine_health(settings.model_dir, settings.classifier)
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    if status != 200:
+        raise RuntimeError(body["checks"]["models"]["error"])
+    return True
+
+
+@app.route("/health", methods=["GET"], cors=cors)
+def health() -> Response:
+    d = deps()
+    status, body = service_health(
+        {
+            "mongodb": lambda: d.db.command("ping"),
+            "redis": lambda: d.redis.ping(),
+            "s3": lambda: d.s3.head_bucket(Bucket=d.settings.uploads_bucket),
+            "models": _models_ok,
+        }
+    )
+    return ok(body, status)
+
+
+# --- the pipeline -----------------------------------------------------------------------------------
+
+
+@app.on_s3_event(
+    bucket=service_settings().uploads_bucket,
+    events=["s3:ObjectCreated:*"],
+    prefix="uploads/",
+    name="on_upload",
+)
+def on_upload(event: Any) -> None:
+    record = event.to_dict()["Records"][0]["s3"]
+    sequencer = str(record["object"].get("sequencer", ""))
+    outcome = start.handle_s3_event(deps(), event.bucket, event.key, sequencer, event.context)
+    logger.info("upload event handled", extra={"key": event.key, "outcome": outcome})
+
+
+@app.lambda_function(name="pipeline_probe")
+@observed("video_id", emits_metrics=False)
+def pipeline_probe(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return steps.probe_step(deps(), event)
+
+
+@app.lambda_function(name="pipeline_analyze_segment")
+@observed("video_id")
+def pipeline_analyze_segment(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return steps.analyze_segment_step(deps(), event)
+
+
+@app.lambda_function(name="pipeline_merge")
+@observed("video_id")
+def pipeline_merge(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return steps.merge_step(deps(), event)
+
+
+@app.lambda_function(name="pipeline_mark_failed")
+@observed("video_id")
+def pipeline_mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return steps.mark_failed_step(deps(), event)

@@ -1,11 +1,12 @@
-"""Readiness of this deployment: can it analyse a video right now?
+"""Readiness of this deployment: can it analyse a video and serve the API right now?
 
-The backend issue extends this with MongoDB, Redis and S3 reachability; for now the engine's own needs
-are checked: the ONNX models exist and load.
+Checks the ONNX models load, and that MongoDB, Redis and the uploads bucket answer. Each check reports
+`ok` and, when not, the error; the status is 200 only when every check passes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,3 +21,16 @@ def engine_health(model_dir: Path, classifier: str) -> tuple[int, dict[str, Any]
     except ModelError as exc:
         return 503, {"status": "unavailable", "checks": {"models": {"ok": False, "error": str(exc)}}}
     return 200, {"status": "ok", "checks": {"models": {"ok": True, "classifier": loaded.version}}}
+
+
+def service_health(checks: dict[str, Callable[[], Any]]) -> tuple[int, dict[str, Any]]:
+    """Run each named probe; a probe passes when it returns without raising."""
+    results: dict[str, Any] = {}
+    for name, probe in checks.items():
+        try:
+            probe()
+            results[name] = {"ok": True}
+        except Exception as exc:
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    healthy = all(r["ok"] for r in results.values())
+    return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable", "checks": results}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.engine.segment import AnalysisOptions
+from devstack.services import free_port
+from devstack.stack import LocalStack, Ports
+from tests.api_client import MAX_UPLOAD_BYTES, Account, Api
 from tests.synthetic import FER_DIR, FIXTURES, VIDEOS_DIR
 
 FIXTURE_VIDEOS = sorted(VIDEOS_DIR.glob("*.mp4"))
@@ -44,3 +48,34 @@ def fixture_analyses(options: AnalysisOptions) -> dict[str, dict[str, Any]]:
     from chalicelib.engine.runner import analyze_video
 
     return {p.name: analyze_video(p, options, segment_seconds=10.0) for p in FIXTURE_VIDEOS}
+
+
+# --- the local stack: real redis-server, SecantusDB, moto and Chalice's local API, once per session ---
+
+
+@pytest.fixture(scope="session")
+def stack(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    ports = Ports(api=free_port(), moto=free_port(), redis=free_port(), mongo=free_port())
+    settings = {
+        "EMOTIONFY_MODEL_DIR": str(model_dir),
+        "EMOTIONFY_SEGMENT_SECONDS": "5",  # a 12 s fixture fans out over 3 segments
+        "EMOTIONFY_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+        "EMOTIONFY_LOGIN_FAILURES_IP": "1000",  # all tests sign in from 127.0.0.1 (IP limit: own test)
+        "MONGODB_TIMEOUT_MS": "1500",
+        "REDIS_TIMEOUT_SECONDS": "1",
+    }
+    local = LocalStack(tmp_path_factory.mktemp("stack"), ports, settings=settings, persist_uploads=False)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Api:
+    return Api(stack.api_url)
+
+
+@pytest.fixture
+def account(api: Api) -> Account:
+    """A new user, signed in."""
+    return api.new_account()

@@ -8,6 +8,7 @@ one analysed whole.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,8 +104,19 @@ def _classifier(model_dir: Path, name: str) -> OnnxExpressionClassifier:
     return OnnxExpressionClassifier(model_dir, name)
 
 
-@lru_cache(maxsize=2)
+_per_thread = threading.local()
+
+
 def _detector(name: str, model_dir: Path) -> Detector:
+    """One detector per thread and configuration: OpenCV's cascade classifier keeps scratch state, so threads
+    (the local stack runs a Map's segments on threads of one process) must not share one."""
+    cache: dict[tuple[str, Path], Detector] = _per_thread.__dict__.setdefault("detectors", {})
+    if (name, model_dir) not in cache:
+        cache[(name, model_dir)] = _new_detector(name, model_dir)
+    return cache[(name, model_dir)]
+
+
+def _new_detector(name: str, model_dir: Path) -> Detector:
     # One thread per worker: parallelism comes from segments (processes, Lambdas), not inside a frame.
     cv2.setNumThreads(1)
     if name == "haar":

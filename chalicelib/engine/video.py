@@ -41,7 +41,18 @@ class VideoInfo:
     codec: str
 
 
+def _is_url(path: str | Path) -> bool:
+    return isinstance(path, str) and path.startswith(("http://", "https://"))
+
+
 def _open(path: str | Path) -> av.container.InputContainer:
+    """Open a local file, or an HTTP(S) URL (a presigned S3 GET: FFmpeg reads it with range requests, so a
+    segment step fetches only the part of the video it analyses)."""
+    if _is_url(path):
+        try:
+            return av.open(str(path), mode="r", timeout=(10.0, 30.0))
+        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise VideoError(f"the uploaded object is not a readable video ({_reason(exc)})") from exc
     file = Path(path)
     if not file.is_file():
         raise VideoError(f"{file}: no such file")
@@ -81,7 +92,7 @@ def _upright_pixels(frame: av.VideoFrame) -> np.ndarray:
 
 def probe(path: str | Path) -> VideoInfo:
     """Read a video's properties and prove it decodes; raise `VideoError` with a clear reason if not."""
-    name = Path(path).name
+    name = "the video" if _is_url(path) else Path(path).name
     with _open(path) as container:
         if container.format.name in _IMAGE_FORMATS:
             raise VideoError(f"{name}: this is a still image, not a video")
@@ -146,7 +157,7 @@ def sample_frames(
     targets = sample_times(start, end, sample_fps)
     if not targets:
         return
-    name = Path(path).name
+    name = "the video" if _is_url(path) else Path(path).name
     with _open(path) as container:
         if not container.streams.video:
             raise VideoError(f"{name}: not a video (no video stream)")

@@ -1,0 +1,95 @@
+"""Server-side session state in Redis: refresh-token families and the access-token denylist.
+
+A refresh token is opaque (`<family>.<random>`); Redis keeps only its SHA-256. Every use rotates it: the
+old token is marked used and a new one of the same family is returned. Presenting a used token again means
+it was stolen (or replayed), so the whole family is revoked and the user must sign in again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis
+
+from chalicelib.errors import Unauthorized
+
+_TOKEN = "rt:{}"  # hash of one refresh token -> {user, family, used}
+_FAMILY = "rtf:{}"  # family id -> set of its token hashes
+_REVOKED = "rtf:{}:revoked"
+_DENIED = "deny:{}"  # access-token jti denied until it expires
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    user_id: str
+    family: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, client: redis.Redis, refresh_seconds: int) -> None:
+        self._redis = client
+        self._ttl = refresh_seconds
+
+    def new_refresh_token(self, user_id: str, family: str | None = None) -> str:
+        family = family or secrets.token_urlsafe(12)
+        token = f"{family}.{secrets.token_urlsafe(32)}"
+        digest = _digest(token)
+        pipe = self._redis.pipeline()
+        pipe.hset(_TOKEN.format(digest), mapping={"user": user_id, "family": family})
+        pipe.expire(_TOKEN.format(digest), self._ttl)
+        pipe.sadd(_FAMILY.format(family), digest)
+        pipe.expire(_FAMILY.format(family), self._ttl)
+        pipe.execute()
+        return token
+
+    def rotate(self, token: str) -> tuple[str, str]:
+        """Spend `token`: the user id and a new token of its family. Reuse revokes the family."""
+        grant = self._spend(token)
+        return grant.user_id, self.new_refresh_token(grant.user_id, grant.family)
+
+    def _spend(self, token: str) -> RefreshGrant:
+        key = _TOKEN.format(_digest(token))
+        record = cast(dict[bytes, bytes], self._redis.hgetall(key))
+        if not record:
+            raise Unauthorized("the refresh token is not valid or has expired", code="invalid_refresh_token")
+        user_id, family = record[b"user"].decode(), record[b"family"].decode()
+        if self._redis.exists(_REVOKED.format(family)):
+            raise Unauthorized("this session was signed out; sign in again", code="session_revoked")
+        if not self._redis.hsetnx(key, "used", str(int(time.time()))):
+            self.revoke_family(family)
+            raise Unauthorized(
+                "this refresh token was already used; every session of its family is now signed out",
+                code="refresh_token_reused",
+            )
+        return RefreshGrant(user_id=user_id, family=family)
+
+    def owner_of(self, token: str) -> RefreshGrant | None:
+        record = cast(dict[bytes, bytes], self._redis.hgetall(_TOKEN.format(_digest(token))))
+        if not record:
+            return None
+        return RefreshGrant(user_id=record[b"user"].decode(), family=record[b"family"].decode())
+
+    def revoke_family(self, family: str) -> None:
+        members = cast(set[Any], self._redis.smembers(_FAMILY.format(family)))
+        pipe = self._redis.pipeline()
+        pipe.set(_REVOKED.format(family), 1, ex=self._ttl)
+        for digest in members:
+            pipe.delete(_TOKEN.format(digest.decode()))
+        pipe.delete(_FAMILY.format(family))
+        pipe.execute()
+
+    def deny_access_token(self, jti: str, expires_at: int) -> None:
+        remaining = expires_at - int(time.time())
+        if remaining > 0:
+            self._redis.set(_DENIED.format(jti), 1, ex=remaining)
+
+    def is_denied(self, jti: str) -> bool:
+        return bool(self._redis.exists(_DENIED.format(jti)))

@@ -1,0 +1,78 @@
+"""JSON responses and the one place where exceptions become HTTP errors.
+
+`json_api` wraps a route: `ApiError`s answer with their status and `{"error": {"code", "message"}}`; an
+unreachable MongoDB, Redis or S3 answers 503 (nothing was changed, try again); anything unexpected answers
+500 with a request id to quote, and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from chalice import Response
+from pymongo.errors import ConnectionFailure
+
+from chalicelib.errors import ApiError, Unavailable
+from chalicelib.observability import logger
+from chalicelib.settings import ConfigurationError
+
+JSON = {"Content-Type": "application/json"}
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ConnectionFailure,
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+
+def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers={**JSON, **(headers or {})})
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+def error_response(error: ApiError) -> Response:
+    return ok(error.body(), error.status, error.headers)
+
+
+def service_of(exc: BaseException) -> str:
+    if isinstance(exc, redis.RedisError):
+        return "Redis"
+    if isinstance(exc, ConnectionFailure):
+        return "MongoDB"
+    return "S3"
+
+
+def json_api(view: Callable[..., Response]) -> Callable[..., Response]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc)
+        except UNAVAILABLE_ERRORS as exc:
+            logger.warning(
+                "backing service unavailable", extra={"service": service_of(exc), "error": str(exc)}
+            )
+            return error_response(
+                Unavailable(f"{service_of(exc)} is unavailable right now; try again shortly")
+            )
+        except ConfigurationError as exc:
+            logger.error("configuration error", extra={"error": str(exc)})
+            return error_response(
+                Unavailable("the service is not configured correctly", code="misconfigured")
+            )
+        except Exception:
+            logger.exception("unhandled error")
+            return ok({"error": {"code": "internal", "message": "something went wrong on our side"}}, 500)
+
+    return wrapper

@@ -1,0 +1,97 @@
+"""From an uploaded object to a running Step Functions execution, exactly once.
+
+Three guards stop a duplicated S3 event from analysing a video twice: Powertools idempotency (records seen
+in the last hour, kept in Redis), the video's status (only `pending_upload` may become `queued`), and the
+execution name (the video id: Step Functions refuses a second execution of that name).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.redis import RedisCachePersistenceLayer
+
+from chalicelib.deps import Deps
+from chalicelib.observability import logger
+from chalicelib.uploads import parse_upload_key
+
+IDEMPOTENCY_SECONDS = 3600
+
+
+def execution_name(video: dict[str, Any]) -> str:
+    """The video id for the first attempt, `<id>-<n>` for the n-th (a retry of a failed analysis)."""
+    attempt = int(video.get("attempt") or 1)
+    return video["_id"] if attempt <= 1 else f"{video['_id']}-{attempt}"
+
+
+def start_execution(deps: Deps, video: dict[str, Any]) -> str:
+    """Start the state machine for a `queued` video; if that cannot be done the video fails with a reason."""
+    client = deps.stepfunctions
+    payload = {
+        "video_id": video["_id"],
+        "bucket": video["bucket"],
+        "key": video["key"],
+        "backend": video["backend"],
+    }
+    try:
+        arn = client.start_execution(
+            stateMachineArn=deps.settings.state_machine_arn,
+            name=execution_name(video),
+            input=json.dumps(payload),
+        )["executionArn"]
+    except client.exceptions.ExecutionAlreadyExists:
+        logger.info("execution already exists", extra={"video_id": video["_id"]})
+        return ""
+    except Exception:
+        deps.videos.mark_failed(video["_id"], "the analysis could not be started; use retry to try again")
+        raise
+    deps.videos.set_execution(video["_id"], arn)
+    return str(arn)
+
+
+def handle_object_created(deps: Deps, bucket: str, key: str) -> str:
+    """What happened to one uploaded object: `started`, `ignored` (not ours) or `duplicate`."""
+    if bucket != deps.settings.uploads_bucket:
+        logger.warning("object from an unexpected bucket", extra={"bucket": bucket, "key": key})
+        return "ignored"
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        logger.warning("object key is not an upload key", extra={"key": key})
+        return "ignored"
+    logger.append_keys(video_id=parsed.video_id)
+    video = deps.videos.mark_queued(parsed.video_id, parsed.user_id)
+    if video is None:
+        known = deps.videos.get(parsed.user_id, parsed.video_id)
+        logger.info("upload event ignored", extra={"status": known["status"] if known else "unknown video"})
+        return "duplicate" if known else "ignored"
+    if video["key"] != f"uploads/{parsed.user_id}/{parsed.video_id}/{parsed.filename}":
+        deps.videos.mark_failed(
+            parsed.video_id, "the file was uploaded under a different name than announced"
+        )
+        return "ignored"
+    start_execution(deps, video)
+    return "started"
+
+
+@lru_cache(maxsize=1)
+def _idempotency(deps: Deps) -> tuple[IdempotencyConfig, Any]:
+    store = RedisCachePersistenceLayer(client=cast(Any, deps.redis))
+    config = IdempotencyConfig(
+        event_key_jmespath="[bucket, key, sequencer]", expires_after_seconds=IDEMPOTENCY_SECONDS
+    )
+
+    @idempotent_function(data_keyword_argument="record", persistence_store=store, config=config)
+    def handle(record: dict[str, str]) -> str:
+        return handle_object_created(deps, record["bucket"], record["key"])
+
+    return config, handle
+
+
+def handle_s3_event(deps: Deps, bucket: str, key: str, sequencer: str, context: Any) -> str:
+    """One S3 record, at most once per (bucket, key, sequencer) within the idempotency window."""
+    config, handle = _idempotency(deps)
+    config.register_lambda_context(context)
+    return str(handle(record={"bucket": bucket, "key": key, "sequencer": sequencer}))

@@ -1,0 +1,129 @@
+"""A user's statistics across every analysed video, computed by one MongoDB aggregation and cached in Redis.
+
+The cache entry is dropped whenever one of the user's videos finishes, fails or is deleted, so a cached
+answer is never stale; the TTL only bounds memory.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, cast
+
+import redis
+from pymongo.database import Database
+
+from chalicelib.engine.labels import LABELS
+from chalicelib.storage.videos import DONE
+
+_KEY = "stats:{}"
+
+
+def invalidate(client: redis.Redis, user_id: str) -> None:
+    client.delete(_KEY.format(user_id))
+
+
+def _pipeline(user_id: str) -> list[dict[str, Any]]:
+    weighted = {
+        label: {"$sum": {"$multiply": ["$duration", f"$summary.distribution.{label}"]}} for label in LABELS
+    }
+    return [
+        {"$match": {"owner": user_id, "status": DONE}},
+        {
+            "$facet": {
+                "totals": [
+                    {
+                        "$group": {
+                            "_id": None,
+                            "videos": {"$sum": 1},
+                            "duration": {"$sum": "$duration"},
+                            "valence": {"$avg": "$summary.valence"},
+                            "expressiveness": {"$avg": "$summary.expressiveness"},
+                            "face_presence": {"$avg": "$summary.face_presence"},
+                            **weighted,
+                        }
+                    }
+                ],
+                "per_video": [
+                    {"$sort": {"created_at": -1}},
+                    {"$limit": 100},
+                    {
+                        "$project": {
+                            "title": 1,
+                            "created_at": 1,
+                            "duration": 1,
+                            "dominant": "$summary.dominant",
+                            "valence": "$summary.valence",
+                        }
+                    },
+                ],
+                "weekly": [
+                    {
+                        "$group": {
+                            "_id": {
+                                "$dateTrunc": {"date": "$created_at", "unit": "week", "startOfWeek": "monday"}
+                            },
+                            "videos": {"$sum": 1},
+                            "duration": {"$sum": "$duration"},
+                            "valence": {"$avg": "$summary.valence"},
+                            "expressiveness": {"$avg": "$summary.expressiveness"},
+                        }
+                    },
+                    {"$sort": {"_id": 1}},
+                ],
+            }
+        },
+    ]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def compute(db: Database, user_id: str) -> dict[str, Any]:
+    facets: dict[str, Any] = next(
+        db.videos.aggregate(_pipeline(user_id)), {"totals": [], "per_video": [], "weekly": []}
+    )
+    totals = facets["totals"][0] if facets["totals"] else {}
+    duration = float(totals.get("duration") or 0.0)
+    mass = {label: float(totals.get(label) or 0.0) for label in LABELS}
+    total_mass = sum(mass.values())
+    return {
+        "videos": int(totals.get("videos") or 0),
+        "total_duration": round(duration, 3),
+        "distribution": {k: round(v / total_mass, 4) if total_mass else 0.0 for k, v in mass.items()},
+        "averages": {
+            key: round(float(totals.get(key) or 0.0), 4)
+            for key in ("valence", "expressiveness", "face_presence")
+        },
+        "dominant_per_video": [
+            {
+                "id": v["_id"],
+                "title": v.get("title") or "",
+                "created_at": _iso(v.get("created_at")),
+                "duration": v.get("duration"),
+                "dominant": v.get("dominant"),
+                "valence": v.get("valence"),
+            }
+            for v in facets["per_video"]
+        ],
+        "weekly": [
+            {
+                "week": w["_id"].date().isoformat(),
+                "videos": w["videos"],
+                "duration": round(float(w["duration"] or 0.0), 3),
+                "valence": round(float(w["valence"] or 0.0), 4),
+                "expressiveness": round(float(w["expressiveness"] or 0.0), 4),
+            }
+            for w in facets["weekly"]
+        ],
+    }
+
+
+def user_stats(db: Database, cache: redis.Redis, user_id: str, ttl_seconds: int) -> dict[str, Any]:
+    cached = cache.get(_KEY.format(user_id))
+    if cached:
+        return {**json.loads(cast(bytes, cached)), "cached": True}
+    result = compute(db, user_id)
+    cache.set(_KEY.format(user_id), json.dumps(result), ex=ttl_seconds)
+    return {**result, "cached": False}

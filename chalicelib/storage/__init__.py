@@ -1,0 +1,1 @@
+"""MongoDB repositories: each takes a `pymongo` database handle and owns one collection."""

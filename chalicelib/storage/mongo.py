@@ -1,0 +1,28 @@
+"""One MongoDB client per process (Lambda container or local server) and the indexes the queries need."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo.database import Database
+
+
+def connect(uri: str, database: str, timeout_ms: int) -> Database:
+    """A database handle; the client connects lazily and fails fast when the server is unreachable."""
+    client: MongoClient = MongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=max(timeout_ms, 10_000),
+        tz_aware=True,
+        appname="emotionfy",
+    )
+    return client[database]
+
+
+def ensure_indexes(db: Database) -> None:
+    """Idempotent: creating an index that exists is a no-op."""
+    db.users.create_index([("email", ASCENDING)], unique=True, name="email_unique")
+    db.videos.create_index(
+        [("owner", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="owner_created"
+    )
+    db.analyses.create_index([("owner", ASCENDING)], name="analyses_owner")

@@ -1,0 +1,172 @@
+"""The operations behind the /videos and /stats routes, for one signed-in user.
+
+Every lookup is by (owner, id): another user's video is simply not found (404), never forbidden, so ids
+reveal nothing about other accounts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime
+from typing import Any
+
+from chalicelib import stats
+from chalicelib.deps import Deps
+from chalicelib.engine.report import to_csv
+from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from chalicelib.pipeline.start import start_execution
+from chalicelib.storage.videos import DONE, FAILED, PROCESSING, QUEUED, new_video_id
+from chalicelib.uploads import (
+    delete_prefix,
+    presigned_get,
+    presigned_post,
+    presigned_put,
+    safe_filename,
+    segments_prefix,
+    upload_key,
+)
+from chalicelib.validation import integer, query_int, required_string, string
+
+BACKENDS = ("onnx", "rekognition")
+_CONTENT_TYPE = re.compile(r"^video/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,99}$")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def view(video: dict[str, Any]) -> dict[str, Any]:
+    """The public shape of a video record (no storage keys, no owner)."""
+    shown: dict[str, Any] = {
+        "id": video["_id"],
+        "title": video.get("title") or "",
+        "filename": video["filename"],
+        "content_type": video["content_type"],
+        "size": video["size"],
+        "backend": video["backend"],
+        "status": video["status"],
+        "progress": video.get("progress") or {"done": 0, "total": 0},
+        "duration": video.get("duration"),
+        "created_at": _iso(video.get("created_at")),
+        "updated_at": _iso(video.get("updated_at")),
+    }
+    if video.get("error"):
+        shown["error"] = video["error"]
+    if video.get("summary"):
+        shown["summary"] = video["summary"]
+    return shown
+
+
+def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    filename = required_string(body, "filename", max_length=255)
+    content_type = required_string(body, "content_type", max_length=110).strip().lower()
+    if not _CONTENT_TYPE.match(content_type):
+        raise BadRequest("only videos can be uploaded: 'content_type' must be video/…", code="not_a_video")
+    size = integer(body, "size", minimum=1)
+    limit = deps.settings.max_upload_bytes
+    if size > limit:
+        raise PayloadTooLarge(f"the video is {size} bytes; the limit is {limit} bytes", code="too_large")
+    title = (string(body, "title", required=False, max_length=200) or "").strip()
+    backend = string(body, "backend", required=False, max_length=20) or "onnx"
+    if backend not in BACKENDS:
+        raise BadRequest(f"'backend' must be one of {', '.join(BACKENDS)}", code="invalid_field")
+    video_id = new_video_id()
+    bucket = deps.settings.uploads_bucket
+    key = upload_key(user_id, video_id, filename)
+    video = deps.videos.create(
+        {
+            "_id": video_id,
+            "owner": user_id,
+            "title": title or safe_filename(filename),
+            "filename": filename,
+            "content_type": content_type,
+            "size": size,
+            "backend": backend,
+            "bucket": bucket,
+            "key": key,
+        }
+    )
+    seconds = deps.settings.upload_url_seconds
+    return {
+        "video": view(video),
+        "upload": {**presigned_post(deps.s3, bucket, key, content_type, limit, seconds), "method": "POST"},
+        "upload_put": presigned_put(deps.s3, bucket, key, content_type, size, seconds),
+        "expires_in": seconds,
+    }
+
+
+def _owned(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    video = deps.videos.get(user_id, video_id) if re.fullmatch(r"[0-9a-f]{32}", video_id) else None
+    if video is None:
+        raise NotFound("no such video")
+    return video
+
+
+def list_videos(deps: Deps, user_id: str, params: dict[str, str] | None) -> dict[str, Any]:
+    limit = query_int(params, "limit", 20, 1, 100)
+    cursor = (params or {}).get("cursor") or None
+    items, following = deps.videos.page(user_id, limit, cursor)
+    return {"items": [view(v) for v in items], "next": following}
+
+
+def get_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    return view(_owned(deps, user_id, video_id))
+
+
+def _analysis(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    video = _owned(deps, user_id, video_id)
+    if video["status"] != DONE:
+        raise Conflict(f"the video is {video['status']}; results exist once it is done", code="not_ready")
+    analysis = deps.analyses.get(video_id, user_id)
+    if analysis is None:
+        raise NotFound("the results of this video are missing")
+    return analysis
+
+
+def results(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    return _analysis(deps, user_id, video_id)
+
+
+def results_csv(deps: Deps, user_id: str, video_id: str) -> str:
+    return to_csv(_analysis(deps, user_id, video_id))
+
+
+def media_url(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    video = _owned(deps, user_id, video_id)
+    if video["status"] == "pending_upload":
+        raise Conflict("the video has not been uploaded yet", code="not_uploaded")
+    seconds = deps.settings.media_url_seconds
+    url = presigned_get(deps.s3, video["bucket"], video["key"], seconds)
+    return {"url": url, "expires_in": seconds, "content_type": video["content_type"]}
+
+
+def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
+    """The upload, its segment artefacts, its Analysis and its record; a running analysis is stopped."""
+    video = _owned(deps, user_id, video_id)
+    if video["status"] in (QUEUED, PROCESSING) and video.get("execution_arn"):
+        with contextlib.suppress(deps.stepfunctions.exceptions.ExecutionDoesNotExist):
+            deps.stepfunctions.stop_execution(executionArn=video["execution_arn"], cause="video deleted")
+    deps.s3.delete_object(Bucket=video["bucket"], Key=video["key"])
+    delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
+    deps.analyses.delete(video_id, user_id)
+    deps.videos.delete(user_id, video_id)
+    stats.invalidate(deps.redis, user_id)
+
+
+def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    video = _owned(deps, user_id, video_id)
+    if video["status"] != FAILED:
+        raise Conflict(
+            f"only a failed video can be retried; this one is {video['status']}", code="not_failed"
+        )
+    queued = deps.videos.requeue(video_id, user_id)
+    if queued is None:
+        raise Conflict("the video changed meanwhile; reload it", code="not_failed")
+    delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
+    start_execution(deps, queued)
+    return view(deps.videos.get(user_id, video_id) or queued)
+
+
+def user_stats(deps: Deps, user_id: str) -> dict[str, Any]:
+    return stats.user_stats(deps.db, deps.redis, user_id, deps.settings.stats_cache_seconds)

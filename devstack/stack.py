@@ -1,0 +1,231 @@
+"""Start, wire and stop the local stack. Used by `make run` (`python -m devstack`) and by the tests.
+
+Provisioning mirrors the cloud: the uploads bucket with CORS and its ObjectCreated notification to the
+`on_upload` function, one Lambda function per pipeline step (their code is our handlers, called in-process),
+and the state machine rendered from the repository's one ASL file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import requests
+
+from chalicelib.pipeline import definition
+from chalicelib.uploads import UPLOAD_PREFIX
+from devstack.api_server import ApiServer
+from devstack.lambda_adapter import InProcessLambdas
+from devstack.services import MongoServer, MotoServer, RedisServer
+
+UPLOAD_HANDLER = "on_upload"
+STATE_MACHINE = "emotionfy-analysis"
+LAMBDA_RUNTIME = "python3.11"
+
+
+@dataclass
+class Ports:
+    api: int = 8000
+    moto: int = 5005
+    redis: int = 6380
+    mongo: int = 27018
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    cors_origin: str = "http://127.0.0.1:8080"
+    #: Extra settings for this stack (e.g. a short access-token lifetime in a test).
+    settings: dict[str, str] = field(default_factory=dict)
+    #: Save uploaded videos at stop and restore them at start (moto keeps S3 in memory only).
+    persist_uploads: bool = True
+
+    def __post_init__(self) -> None:
+        self.redis = RedisServer(self.ports.redis, self.data_dir / "redis")
+        self.mongo = MongoServer(self.ports.mongo, self.data_dir / "mongodb")
+        self.moto = MotoServer(self.ports.moto)
+        self.lambdas: InProcessLambdas | None = None
+        self.api: ApiServer | None = None
+        self.app_module: ModuleType | None = None
+        self.state_machine_arn = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.get("EMOTIONFY_UPLOADS_BUCKET", "emotionfy-uploads")
+
+    def _jwt_secret(self) -> str:
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def environment(self) -> dict[str, str]:
+        """What the Lambdas' environment holds in the cloud, pointed at the local servers."""
+        return {
+            "AWS_ENDPOINT_URL": self.moto.url,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "MOTO_PORT": str(self.ports.moto),  # moto's Step Functions calls Lambda through this port
+            "MONGODB_URI": self.mongo.uri,
+            "REDIS_URL": self.redis.url,
+            "EMOTIONFY_UPLOADS_BUCKET": self.bucket,
+            "EMOTIONFY_JWT_SECRET": os.environ.get("EMOTIONFY_JWT_SECRET") or self._jwt_secret(),
+            "EMOTIONFY_CORS_ORIGIN": self.cors_origin,
+            "EMOTIONFY_MAP_MAX_CONCURRENCY": str(min(4, os.cpu_count() or 1)),
+            "POWERTOOLS_SERVICE_NAME": "emotionfy",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            **self.settings,
+        }
+
+    def start(self) -> LocalStack:
+        self.redis.start()
+        self.mongo.start()
+        self.moto.start()
+        os.environ.update(self.environment())
+        from chalicelib.deps import deps
+
+        deps.cache_clear()
+        self.app_module = importlib.import_module("app")
+        requests.post(
+            f"{self.moto.url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        ).raise_for_status()
+        handlers = {
+            name: getattr(self.app_module, name) for name in [UPLOAD_HANDLER, *definition.FUNCTIONS.values()]
+        }
+        self.lambdas = InProcessLambdas(handlers)
+        self.lambdas.install()
+        self._provision()
+        self.api = ApiServer(self.app_module.app, "127.0.0.1", self.ports.api, self.cors_origin)
+        self.api.start()
+        return self
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.moto.url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def _provision(self) -> None:
+        iam, lam, s3, sfn = (self.client(s) for s in ("iam", "lambda", "s3", "stepfunctions"))
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                }
+            ],
+        }
+        role = iam.create_role(RoleName="emotionfy-local", AssumeRolePolicyDocument=json.dumps(trust))[
+            "Role"
+        ]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("app.py", "# runs in-process: see devstack/lambda_adapter.py\n")
+        arns = {}
+        for name in [UPLOAD_HANDLER, *definition.FUNCTIONS.values()]:
+            arns[name] = lam.create_function(
+                FunctionName=name,
+                Runtime=LAMBDA_RUNTIME,
+                Role=role,
+                Handler=f"app.{name}",
+                Code={"ZipFile": code.getvalue()},
+                Timeout=900,
+                MemorySize=2048,
+            )["FunctionArn"]
+        s3.create_bucket(Bucket=self.bucket)
+        s3.put_bucket_cors(
+            Bucket=self.bucket,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedOrigins": [self.cors_origin],
+                        "AllowedMethods": ["GET", "POST", "PUT"],
+                        "AllowedHeaders": ["*"],
+                        "ExposeHeaders": ["ETag"],
+                        "MaxAgeSeconds": 3000,
+                    }
+                ]
+            },
+        )
+        self._restore_uploads(s3)
+        s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {
+                        "LambdaFunctionArn": arns[UPLOAD_HANDLER],
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+                    }
+                ]
+            },
+        )
+        asl = definition.render({ph: arns[fn] for ph, fn in definition.FUNCTIONS.items()})
+        self.state_machine_arn = sfn.create_state_machine(name=STATE_MACHINE, definition=asl, roleArn=role)[
+            "stateMachineArn"
+        ]
+        os.environ["EMOTIONFY_STATE_MACHINE_ARN"] = self.state_machine_arn
+        from chalicelib.deps import deps
+
+        deps.cache_clear()
+
+    @property
+    def _uploads_dir(self) -> Path:
+        return self.data_dir / "s3" / self.bucket
+
+    def _restore_uploads(self, s3: Any) -> None:
+        if not self.persist_uploads or not self._uploads_dir.is_dir():
+            return
+        for path in self._uploads_dir.rglob("*"):
+            if path.is_file():
+                s3.upload_file(str(path), self.bucket, path.relative_to(self._uploads_dir).as_posix())
+
+    def _save_uploads(self) -> None:
+        s3 = self.client("s3")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=UPLOAD_PREFIX):
+            for item in page.get("Contents", []):
+                target = self._uploads_dir / item["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(self.bucket, item["Key"], str(target))
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.persist_uploads and self.moto.server is not None:
+            try:
+                self._save_uploads()
+            except Exception as exc:
+                print(f"could not save uploaded videos: {exc}")
+        if self.lambdas is not None:
+            self.lambdas.uninstall()
+        self.moto.stop()
+        self.mongo.stop()
+        self.redis.stop()
