@@ -118,6 +118,9 @@ class MotoServer:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # Every failed state (even one a Catch handles) is logged with the whole parse tree; the video's
+        # record carries the reason instead.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         wait_for_port(self.port, what="moto")

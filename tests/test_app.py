@@ -15,7 +15,11 @@ def test_engine_health_is_ok_when_the_models_load(model_dir: Path) -> None:
 
 def test_engine_health_is_503_with_a_reason_without_models(tmp_path: Path) -> None:
     status, body = engine_health(tmp_path, "ensemble")
-    assert status == 503 and body["status"] == "unavailable" and "make models" in body["checks"]["models"]["error"]
+    assert (
+        status == 503
+        and body["status"] == "unavailable"
+        and "make models" in body["checks"]["models"]["error"]
+    )
 
 
 def test_service_health_names_the_failing_check() -> None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.redis import RedisCachePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.cache import CachePersistenceLayer
 
 from chalicelib.deps import Deps
 from chalicelib.observability import logger
@@ -78,7 +78,7 @@ def handle_object_created(deps: Deps, bucket: str, key: str) -> str:
 
 @lru_cache(maxsize=1)
 def _idempotency(deps: Deps) -> tuple[IdempotencyConfig, Any]:
-    store = RedisCachePersistenceLayer(client=cast(Any, deps.redis))
+    store = CachePersistenceLayer(client=cast(Any, deps.redis))
     config = IdempotencyConfig(
         event_key_jmespath="[bucket, key, sequencer]", expires_after_seconds=IDEMPOTENCY_SECONDS
     )

@@ -163,6 +163,8 @@ def failure_reason(error: dict[str, Any] | None) -> str:
         return "the analysis took too long and was stopped; try a shorter video"
     if name == TransientError.__name__:
         return "a service the analysis needs was unavailable; try again in a few minutes"
+    if name == "ClientError" and message:
+        return f"an AWS service refused a request of the analysis ({message})"
     return f"the analysis failed unexpectedly ({name or 'unknown error'}); try again"
 
 
