@@ -56,6 +56,7 @@ test: lint unit
 
 bench: setup
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.pipeline
 
 clean:
 	rm -rf $(VENV) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)

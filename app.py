@@ -20,7 +20,7 @@ from chalicelib.auth import service as auth
 from chalicelib.auth.tokens import AccessClaims
 from chalicelib.deps import deps
 from chalicelib.health import engine_health, service_health
-from chalicelib.http import json_api, no_content, ok
+from chalicelib.http import json_api, no_content, ok, with_error_shape
 from chalicelib.observability import logger, observed
 from chalicelib.pipeline import start, steps
 from chalicelib.settings import engine_settings, service_settings
@@ -34,6 +34,11 @@ cors = CORSConfig(
     expose_headers=["Retry-After"],
     max_age=600,
 )
+
+
+@app.middleware("http")
+def consistent_errors(event: Any, get_response: Any) -> Response:
+    return with_error_shape(get_response(event))
 
 
 # --- authorizer -------------------------------------------------------------------------------------

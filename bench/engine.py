@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.report import markers, write_section
 from chalicelib.engine.merge import merge
 from chalicelib.engine.runner import analyze_video
 from chalicelib.engine.segment import AnalysisOptions, analyze_segment
@@ -25,9 +26,7 @@ from tests.synthetic import VIDEOS_DIR, Interval, Scene, detectable_faces, write
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".bench"
-DOC = ROOT / "docs" / "benchmarks.md"
-MARK_BEGIN = "<!-- bench:engine:begin -->"
-MARK_END = "<!-- bench:engine:end -->"
+MARK_BEGIN, MARK_END = markers("engine")
 TARGETS = {"speed": 15.0, "floor_share": 0.40, "rss_mb": 400.0}
 
 
@@ -150,16 +149,6 @@ def render(main: dict[str, Any], fixtures: list[dict[str, Any]], rss: float, sca
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if MARK_BEGIN in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Engine (`make bench`)\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md")
@@ -177,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     print(json.dumps({"main": main_result, "rss_mb": rss, "scaling": scale}, indent=1), file=sys.stderr)
     if not args.no_write:
-        write_doc(section)
+        write_section("engine", "Engine (`make bench`)", section)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,15 @@ def no_content() -> Response:
 
 def error_response(error: ApiError) -> Response:
     return ok(error.body(), error.status, error.headers)
+
+
+def with_error_shape(response: Response) -> Response:
+    """Chalice's own error responses (415 for a non-JSON body, 500 from its handler) in our error shape."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()
+        response.body = {"error": {"code": code, "message": str(body["Message"])}}
+    return response
 
 
 def service_of(exc: BaseException) -> str:

@@ -20,6 +20,8 @@ def json_object(raw: bytes | str | None) -> dict[str, Any]:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BadRequest("the request body is nested too deeply") from None
     if not isinstance(value, dict):
         raise BadRequest("the request body must be a JSON object")
     return value
@@ -35,7 +37,18 @@ def string(body: dict[str, Any], name: str, *, required: bool = True, max_length
         raise BadRequest(f"'{name}' must be a string", code="invalid_field")
     if len(value) > max_length:
         raise BadRequest(f"'{name}' is longer than {max_length} characters", code="invalid_field")
+    if not _encodable(value):
+        raise BadRequest(f"'{name}' is not valid Unicode (a lone surrogate)", code="invalid_field")
     return value
+
+
+def _encodable(value: str) -> bool:
+    """JSON allows lone surrogates (`"\\ud800"`); UTF-8, MongoDB, Redis and argon2 do not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def required_string(body: dict[str, Any], name: str, *, max_length: int = 256) -> str:

@@ -29,7 +29,7 @@ from chalicelib.uploads import (
 from chalicelib.validation import integer, query_int, required_string, string
 
 BACKENDS = ("onnx", "rekognition")
-_CONTENT_TYPE = re.compile(r"^video/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,99}$")
+_CONTENT_TYPE = re.compile(r"^video/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,99}$", re.ASCII | re.IGNORECASE)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -60,9 +60,10 @@ def view(video: dict[str, Any]) -> dict[str, Any]:
 
 def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
     filename = required_string(body, "filename", max_length=255)
-    content_type = required_string(body, "content_type", max_length=110).strip().lower()
+    content_type = required_string(body, "content_type", max_length=110).strip()
     if not _CONTENT_TYPE.match(content_type):
         raise BadRequest("only videos can be uploaded: 'content_type' must be video/…", code="not_a_video")
+    content_type = content_type.lower()
     size = integer(body, "size", minimum=1)
     limit = deps.settings.max_upload_bytes
     if size > limit:

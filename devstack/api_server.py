@@ -70,8 +70,9 @@ class ApiServer:
     """The API on `host:port` in a background thread; `stop()` shuts it down."""
 
     def __init__(self, app: Any, host: str, port: int, cors_origin: str) -> None:
-        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-        app.__class__ = CustomLocalChalice
+        if not isinstance(app, LocalChalice):  # thread-local current_request, as `chalice local` does
+            CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+            app.__class__ = CustomLocalChalice
         handler = type("Handler", (ApiRequestHandler,), {"cors_origin": cors_origin})
         config = Config.create(chalice_stage="dev", app_name="emotionfy", lambda_timeout=900)
         self.server = LocalDevServer(app, config, host, port, handler_cls=handler)

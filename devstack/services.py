@@ -65,6 +65,7 @@ class RedisServer:
                 "warning",
             ],
             stdout=subprocess.DEVNULL,
+            stderr=(self.data_dir / "redis-server.log").open("ab"),
         )
         wait_for_port(self.port, what="redis-server")
 

@@ -178,3 +178,28 @@ def test_bad_tokens_are_401_with_a_json_error(api: Api, account: Account) -> Non
     assert api.call("GET", "/videos").status_code == 401  # no header at all
     good = _token(claims, secret)  # the same claims, signed with the right key: accepted
     assert api.call("GET", "/videos", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/auth/register", '{"email": "b@example.com", "password": "abcdefghij\\ud800"}'),
+        ("/auth/register", '{"email": "a\\ud800@example.com", "password": "a long passphrase 7"}'),
+        (
+            "/auth/register",
+            '{"email": "c@example.com", "password": "a long passphrase 7", "name": "x\\udfff"}',
+        ),
+        ("/auth/login", '{"email": "b@example.com", "password": "x\\ud800"}'),
+        ("/auth/refresh", '{"refresh_token": "\\ud800"}'),
+        ("/auth/login", '{"email": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ],
+)
+def test_unstorable_strings_and_deep_nesting_are_400_not_500(api: Api, path: str, raw: str) -> None:
+    response = api.call("POST", path, data=raw.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    _error(response)
+
+
+def test_a_non_json_content_type_is_415_in_the_same_error_shape(api: Api) -> None:
+    response = api.call("POST", "/auth/login", data=b"email=a", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415 and _error(response)["code"] == "unsupported_media_type"

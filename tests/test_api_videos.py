@@ -186,7 +186,16 @@ def test_history_pages_newest_first(api: Api, account: Account) -> None:
         if cursor is None:
             break
     assert seen == ids[::-1]
-    assert api.call("GET", "/videos", account, params={"cursor": "garbage!"}).status_code == 400
+    bad_cursors = [
+        "garbage!",
+        base64.urlsafe_b64encode(b'["9999-12-31T23:59:59.999999-23:59", "x"]').decode(),
+        base64.urlsafe_b64encode(b'["0001-01-01T00:00:00+14:00", "' + b"a" * 32 + b'"]').decode(),
+        base64.urlsafe_b64encode(b'["2020-01-01", "\\ud800"]').decode(),
+        base64.urlsafe_b64encode(b'["2020-01-01", {"$gt": ""}]').decode(),
+    ]
+    for cursor in bad_cursors:
+        response = api.call("GET", "/videos", account, params={"cursor": cursor})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_cursor", cursor
     assert api.call("GET", "/videos", account, params={"limit": 0}).status_code == 400
 
 

@@ -107,6 +107,8 @@ def analyze_segment_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     video_id, segment = event["video_id"], event["segment"]
     logger.append_keys(video_id=video_id, segment=segment["index"])
     result = _analyze(deps, event, float(segment["start"]), float(segment["end"]))
+    if deps.videos.by_id(video_id) is None:
+        raise VideoGone(f"video {video_id} was deleted during its analysis")  # leave no artefact behind
     key = segment_key(video_id, int(segment["index"]))
     deps.s3.put_object(
         Bucket=event["bucket"],

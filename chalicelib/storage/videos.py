@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,9 @@ FAILED = "failed"
 STATUSES = (PENDING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED)
 
 
+_VIDEO_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def new_video_id() -> str:
     """32 hex characters: valid as an S3 key part and as a Step Functions execution name."""
     return secrets.token_hex(16)
@@ -42,11 +46,15 @@ def encode_cursor(video: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a page ends with; anything not made by `encode_cursor` is a 400."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, video_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(video_id)
-    except (ValueError, TypeError, binascii.Error):
+        when = datetime.fromisoformat(created).astimezone(UTC)
+        if not isinstance(video_id, str) or not _VIDEO_ID.fullmatch(video_id):
+            raise ValueError("not a video id")
+        return when, video_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
         raise BadRequest(
             "the cursor is not valid; use the 'next' value of a previous page", code="invalid_cursor"
         ) from None
