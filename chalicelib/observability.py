@@ -22,11 +22,13 @@ tracer = Tracer(service=SERVICE)
 
 
 def observed(correlation_id_path: str, *, emits_metrics: bool = True) -> Callable[[Handler], Handler]:
-    """Decorate a Lambda handler: JSON logs with the Lambda context and a correlation id; metrics flushed."""
+    """Decorate a Lambda handler: traced (X-Ray, in Lambda), JSON logs with the Lambda context and a
+    correlation id, metrics flushed."""
 
     def decorate(handler: Handler) -> Handler:
+        traced = tracer.capture_lambda_handler(handler)
         logged = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
-            handler
+            traced
         )
         return metrics.log_metrics(logged) if emits_metrics else logged
 

@@ -126,6 +126,10 @@ def test_a_duplicated_s3_event_starts_one_execution(api: Api, account: Account, 
     video = api.wait(account, video_id)
     assert video["status"] == "done", video.get("error")
     assert len(_executions(stack, video_id)) == 1
+    from chalicelib.deps import deps
+    from chalicelib.pipeline.start import IDEMPOTENCY_PREFIX
+
+    assert deps().redis.keys(f"{IDEMPOTENCY_PREFIX}#*"), "Powertools recorded the handled S3 records in Redis"
     assert video["progress"]["done"] == video["progress"]["total"] == 1
 
 

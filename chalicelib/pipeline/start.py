@@ -19,6 +19,7 @@ from chalicelib.observability import logger
 from chalicelib.uploads import parse_upload_key
 
 IDEMPOTENCY_SECONDS = 3600
+IDEMPOTENCY_PREFIX = "emotionfy-upload"
 
 
 def execution_name(video: dict[str, Any]) -> str:
@@ -83,7 +84,9 @@ def _idempotency(deps: Deps) -> tuple[IdempotencyConfig, Any]:
         event_key_jmespath="[bucket, key, sequencer]", expires_after_seconds=IDEMPOTENCY_SECONDS
     )
 
-    @idempotent_function(data_keyword_argument="record", persistence_store=store, config=config)
+    @idempotent_function(
+        data_keyword_argument="record", persistence_store=store, config=config, key_prefix=IDEMPOTENCY_PREFIX
+    )
     def handle(record: dict[str, str]) -> str:
         return handle_object_created(deps, record["bucket"], record["key"])
 

@@ -25,7 +25,7 @@ from chalicelib.engine.merge import merge
 from chalicelib.engine.runner import plan_segments
 from chalicelib.engine.segment import AnalysisOptions, SegmentResult, analyze_segment
 from chalicelib.engine.video import VideoInfo, probe
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, tracer
 from chalicelib.settings import engine_settings
 from chalicelib.uploads import presigned_get, segment_key
 
@@ -65,6 +65,14 @@ def transient_errors(step: Callable[[Deps, dict[str, Any]], dict[str, Any]]) -> 
     return wrapper
 
 
+def _annotate(video_id: str, **more: int) -> None:
+    """The video id on every log line and as an X-Ray annotation (searchable in traces)."""
+    logger.append_keys(video_id=video_id, **more)
+    tracer.put_annotation(key="video_id", value=video_id)
+    for key, value in more.items():
+        tracer.put_annotation(key=key, value=str(value))
+
+
 def _source(deps: Deps, event: dict[str, Any]) -> str:
     return presigned_get(deps.s3, event["bucket"], event["key"], _MEDIA_URL_SECONDS)
 
@@ -73,7 +81,7 @@ def _source(deps: Deps, event: dict[str, Any]) -> str:
 def probe_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     """Probe the upload and plan its segments; the video becomes `processing` with progress 0/N."""
     video_id = event["video_id"]
-    logger.append_keys(video_id=video_id)
+    _annotate(video_id)
     info = probe(_source(deps, event))
     settings = engine_settings()
     segments = plan_segments(info, settings.segment_seconds, settings.max_segments)
@@ -105,7 +113,7 @@ def _analyze(deps: Deps, event: dict[str, Any], start: float, end: float) -> Seg
 def analyze_segment_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     """Analyse one segment, store its result in S3, count it towards the video's progress."""
     video_id, segment = event["video_id"], event["segment"]
-    logger.append_keys(video_id=video_id, segment=segment["index"])
+    _annotate(video_id, segment=int(segment["index"]))
     result = _analyze(deps, event, float(segment["start"]), float(segment["end"]))
     if deps.videos.by_id(video_id) is None:
         raise VideoGone(f"video {video_id} was deleted during its analysis")  # leave no artefact behind
@@ -127,7 +135,7 @@ def analyze_segment_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
 def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     """Stitch the segment results into the Analysis, store it, mark the video done, refresh statistics."""
     video_id = event["video_id"]
-    logger.append_keys(video_id=video_id)
+    _annotate(video_id)
     video = deps.videos.by_id(video_id)
     if video is None:
         raise VideoGone(f"video {video_id} was deleted during its analysis")
@@ -173,7 +181,7 @@ def failure_reason(error: dict[str, Any] | None) -> str:
 @transient_errors
 def mark_failed_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     video_id = event["video_id"]
-    logger.append_keys(video_id=video_id)
+    _annotate(video_id)
     reason = failure_reason(event.get("error"))
     video = deps.videos.mark_failed(video_id, reason)
     if video is not None:
