@@ -33,7 +33,7 @@ REPEATS = 2
 
 
 def measure(segment_seconds: int) -> list[dict[str, Any]]:
-    ports = Ports(api=free_port(), moto=free_port(), redis=free_port(), mongo=free_port())
+    ports = Ports(api=free_port(), site=free_port(), moto=free_port(), redis=free_port(), mongo=free_port())
     with tempfile.TemporaryDirectory() as data:
         stack = LocalStack(
             Path(data),

@@ -15,10 +15,20 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", type=Path, default=Path(".local"), help="where Redis, MongoDB and S3 keep data"
     )
-    parser.add_argument("--api-port", type=int, default=8000)
-    parser.add_argument("--cors-origin", default="http://127.0.0.1:8080")
+    defaults = Ports()
+    for part in ("api", "site", "moto", "redis", "mongo"):
+        parser.add_argument(f"--{part}-port", type=int, default=getattr(defaults, part))
+    parser.add_argument("--cors-origin", default=None, help="the web app's origin (default: its local URL)")
     args = parser.parse_args()
-    stack = LocalStack(args.data_dir.resolve(), Ports(api=args.api_port), cors_origin=args.cors_origin)
+    ports = Ports(
+        api=args.api_port,
+        site=args.site_port,
+        moto=args.moto_port,
+        redis=args.redis_port,
+        mongo=args.mongo_port,
+    )
+    origin = args.cors_origin or f"http://127.0.0.1:{ports.site}"
+    stack = LocalStack(args.data_dir.resolve(), ports, cors_origin=origin)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -26,6 +36,7 @@ def main() -> None:
     stack.start()
     print(
         f"Emotionfy is running.\n"
+        f"  web app      {stack.site.url if stack.site else 'not built (make frontend)'}\n"
         f"  API          {stack.api_url}   (try: curl {stack.api_url}/health)\n"
         f"  moto (AWS)   {stack.moto.url}   bucket {stack.bucket}, state machine {stack.state_machine_arn}\n"
         f"  MongoDB      {stack.mongo.uri}\n"

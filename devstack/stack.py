@@ -26,6 +26,7 @@ from chalicelib.uploads import UPLOAD_PREFIX
 from devstack.api_server import ApiServer
 from devstack.lambda_adapter import InProcessLambdas
 from devstack.services import MongoServer, MotoServer, RedisServer
+from devstack.site_server import SITE_DIR, SiteServer
 
 UPLOAD_HANDLER = "on_upload"
 STATE_MACHINE = "emotionfy-analysis"
@@ -35,6 +36,7 @@ LAMBDA_RUNTIME = "python3.11"
 @dataclass
 class Ports:
     api: int = 8000
+    site: int = 8080
     moto: int = 5005
     redis: int = 6380
     mongo: int = 27018
@@ -49,6 +51,8 @@ class LocalStack:
     settings: dict[str, str] = field(default_factory=dict)
     #: Save uploaded videos at stop and restore them at start (moto keeps S3 in memory only).
     persist_uploads: bool = True
+    #: Serve the built web app (frontend/dist) on `ports.site` when it has been built.
+    serve_site: bool = True
 
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.ports.redis, self.data_dir / "redis")
@@ -56,6 +60,7 @@ class LocalStack:
         self.moto = MotoServer(self.ports.moto)
         self.lambdas: InProcessLambdas | None = None
         self.api: ApiServer | None = None
+        self.site: SiteServer | None = None
         self.app_module: ModuleType | None = None
         self.state_machine_arn = ""
 
@@ -131,6 +136,9 @@ class LocalStack:
         self._provision()
         self.api = ApiServer(self.app_module.app, "127.0.0.1", self.ports.api, self.cors_origin)
         self.api.start()
+        if self.serve_site and (SITE_DIR / "index.html").is_file():
+            self.site = SiteServer(self.ports.site, self.api_url)
+            self.site.start()
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -227,6 +235,9 @@ class LocalStack:
                 s3.download_file(self.bucket, item["Key"], str(target))
 
     def stop(self) -> None:
+        if self.site is not None:
+            self.site.stop()
+            self.site = None
         if self.api is not None:
             self.api.stop()
             self.api = None

@@ -55,7 +55,7 @@ def fixture_analyses(options: AnalysisOptions) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def stack(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    ports = Ports(api=free_port(), moto=free_port(), redis=free_port(), mongo=free_port())
+    ports = Ports(api=free_port(), site=free_port(), moto=free_port(), redis=free_port(), mongo=free_port())
     settings = {
         "EMOTIONFY_MODEL_DIR": str(model_dir),
         "EMOTIONFY_SEGMENT_SECONDS": "5",  # a 12 s fixture fans out over 3 segments
