@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chalice import AuthResponse, Chalice, CORSConfig, Response
 from chalice.app import Request
@@ -44,12 +45,12 @@ def consistent_errors(event: Any, get_response: Any) -> Response:
 # --- authorizer -------------------------------------------------------------------------------------
 
 
-@app.authorizer()
+# ttl_seconds=0: API Gateway must not cache an Allow, or a signed-out token would work until it expired.
+@app.authorizer(ttl_seconds=0)
 def jwt_auth(auth_request: Any) -> AuthResponse:
     claims = token_authorizer.check(deps(), auth_request.token)
-    return AuthResponse(
-        routes=["*"], principal_id=claims.user_id, context={"jti": claims.jti, "exp": str(claims.expires_at)}
-    )
+    context = {"jti": claims.jti, "exp": str(claims.expires_at), "fam": claims.family}
+    return AuthResponse(routes=["*"], principal_id=claims.user_id, context=context)
 
 
 def _request() -> Request:
@@ -60,7 +61,12 @@ def _request() -> Request:
 
 def _claims() -> AccessClaims:
     context = _request().context["authorizer"]
-    return AccessClaims(user_id=context["principalId"], jti=context["jti"], expires_at=int(context["exp"]))
+    return AccessClaims(
+        user_id=context["principalId"],
+        jti=context["jti"],
+        expires_at=int(context["exp"]),
+        family=context["fam"],
+    )
 
 
 def _user() -> str:
@@ -81,7 +87,7 @@ def _client_ip() -> str:
 @app.route("/auth/register", methods=["POST"], cors=cors)
 @json_api
 def register() -> Response:
-    return ok(auth.register(deps(), _body()), 201)
+    return ok(auth.register(deps(), _body(), _client_ip()), 201)
 
 
 @app.route("/auth/login", methods=["POST"], cors=cors)
@@ -99,7 +105,8 @@ def refresh() -> Response:
 @app.route("/auth/logout", methods=["POST"], cors=cors, authorizer=jwt_auth)
 @json_api
 def logout() -> Response:
-    auth.logout(deps(), _body(), _claims())
+    raw = _request().raw_body
+    auth.logout(deps(), json_object(raw) if raw else None, _claims())
     return no_content()
 
 
@@ -208,10 +215,17 @@ def health() -> Response:
     name="on_upload",
 )
 def on_upload(event: Any) -> None:
-    record = event.to_dict()["Records"][0]["s3"]
+    _handle_upload(event.to_dict(), event.context)
+
+
+@observed("Records[0].s3.object.key", emits_metrics=False)
+def _handle_upload(raw: dict[str, Any], context: Any) -> None:
+    record = raw["Records"][0]["s3"]
+    key = unquote_plus(record["object"]["key"])
+    size = record["object"].get("size")
     sequencer = str(record["object"].get("sequencer", ""))
-    outcome = start.handle_s3_event(deps(), event.bucket, event.key, sequencer, event.context)
-    logger.info("upload event handled", extra={"key": event.key, "outcome": outcome})
+    outcome = start.handle_s3_event(deps(), record["bucket"]["name"], key, sequencer, size, context)
+    logger.info("upload event handled", extra={"key": key, "outcome": outcome})
 
 
 @app.lambda_function(name="pipeline_probe")

@@ -38,19 +38,20 @@ class Deps:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, **config: Any) -> Any:
         return boto3.client(
             service,
             region_name=self.settings.region,
             endpoint_url=self.settings.aws_endpoint_url,
             config=Config(
-                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=30
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=30, **config
             ),
         )
 
     @cached_property
     def s3(self) -> Any:
-        return self._client("s3")
+        # SigV4: presigned PUTs sign Content-Length too (SigV2 signs only the type); SigV2 is retired.
+        return self._client("s3", signature_version="s3v4")
 
     @cached_property
     def stepfunctions(self) -> Any:

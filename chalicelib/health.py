@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.engine.errors import ModelError
 from chalicelib.engine.expressions import OnnxExpressionClassifier
+from chalicelib.observability import logger
 
 
 def engine_health(model_dir: Path, classifier: str) -> tuple[int, dict[str, Any]]:
@@ -24,13 +25,17 @@ def engine_health(model_dir: Path, classifier: str) -> tuple[int, dict[str, Any]
 
 
 def service_health(checks: dict[str, Callable[[], Any]]) -> tuple[int, dict[str, Any]]:
-    """Run each named probe; a probe passes when it returns without raising."""
+    """Run each named probe; a probe passes when it returns without raising. The answer is public, so it
+    names the kind of failure only; the details (hosts, paths) go to the log."""
     results: dict[str, Any] = {}
     for name, probe in checks.items():
         try:
             probe()
             results[name] = {"ok": True}
         except Exception as exc:
-            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            logger.warning(
+                "health check failed", extra={"check": name, "error": f"{type(exc).__name__}: {exc}"}
+            )
+            results[name] = {"ok": False, "error": type(exc).__name__}
     healthy = all(r["ok"] for r in results.values())
     return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable", "checks": results}

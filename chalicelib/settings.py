@@ -80,6 +80,10 @@ class ServiceSettings:
     )
     login_failures_per_ip: int = field(default_factory=lambda: _env_int("EMOTIONFY_LOGIN_FAILURES_IP", 20))
     login_window_seconds: int = field(default_factory=lambda: _env_int("EMOTIONFY_LOGIN_WINDOW_SECONDS", 900))
+    registrations_per_ip: int = field(default_factory=lambda: _env_int("EMOTIONFY_REGISTRATIONS_PER_IP", 20))
+    registration_window_seconds: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_REGISTRATION_WINDOW_SECONDS", 3600)
+    )
     max_upload_bytes: int = field(
         default_factory=lambda: _env_int("EMOTIONFY_MAX_UPLOAD_BYTES", 500 * 1024**2)
     )

@@ -1,7 +1,8 @@
 """A user's statistics across every analysed video, computed by one MongoDB aggregation and cached in Redis.
 
-The cache entry is dropped whenever one of the user's videos finishes, fails or is deleted, so a cached
-answer is never stale; the TTL only bounds memory.
+Each user's cache key carries a version number that goes up whenever one of the user's videos finishes,
+fails or is deleted. A computation that started before such a change stores its result under the old
+version, where nobody reads it, so a cached answer is never stale; the TTL only bounds memory.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pymongo.database import Database
 from chalicelib.engine.labels import LABELS
 from chalicelib.storage.videos import DONE
 
-_KEY = "stats:{}"
+_KEY = "stats:{}:v{}"
+_VERSION = "stats:{}:version"
 
 
 def invalidate(client: redis.Redis, user_id: str) -> None:
-    client.delete(_KEY.format(user_id))
+    client.incr(_VERSION.format(user_id))
 
 
 def _pipeline(user_id: str) -> list[dict[str, Any]]:
@@ -121,9 +123,11 @@ def compute(db: Database, user_id: str) -> dict[str, Any]:
 
 
 def user_stats(db: Database, cache: redis.Redis, user_id: str, ttl_seconds: int) -> dict[str, Any]:
-    cached = cache.get(_KEY.format(user_id))
+    version = int(cast(Any, cache.get(_VERSION.format(user_id))) or 0)
+    key = _KEY.format(user_id, version)
+    cached = cache.get(key)
     if cached:
         return {**json.loads(cast(bytes, cached)), "cached": True}
     result = compute(db, user_id)
-    cache.set(_KEY.format(user_id), json.dumps(result), ex=ttl_seconds)
+    cache.set(key, json.dumps(result), ex=ttl_seconds)
     return {**result, "cached": False}

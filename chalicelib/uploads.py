@@ -1,8 +1,8 @@
 """Upload keys and presigned S3 requests: the browser or phone sends the video straight to S3.
 
 The key fixes who and what an object is: `uploads/{user_id}/{video_id}/{safe filename}`. The presigned
-POST's policy pins that key, a `video/` content type and the allowed size range, and expires; the presigned
-PUT signs the exact key, content type and length.
+POST's policy pins that key, the declared `video/` content type and the declared size exactly, and
+expires; the presigned PUT (SigV4) signs the exact key, content type and length.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def segments_prefix(video_id: str) -> str:
 
 
 def presigned_post(
-    s3: Any, bucket: str, key: str, content_type: str, max_bytes: int, expires_seconds: int
+    s3: Any, bucket: str, key: str, content_type: str, size: int, expires_seconds: int
 ) -> dict[str, Any]:
     """`{url, fields}` for a multipart form POST; S3 refuses uploads outside the policy."""
     return s3.generate_presigned_post(
@@ -70,8 +70,8 @@ def presigned_post(
         Conditions=[
             {"bucket": bucket},
             ["eq", "$key", key],
-            ["starts-with", "$Content-Type", "video/"],
-            ["content-length-range", 1, max_bytes],
+            ["eq", "$Content-Type", content_type],
+            ["content-length-range", size, size],
         ],
         ExpiresIn=expires_seconds,
     )

@@ -11,18 +11,20 @@ import re
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib import stats
 from chalicelib.deps import Deps
 from chalicelib.engine.report import to_csv
-from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unavailable
+from chalicelib.observability import logger
 from chalicelib.pipeline.start import start_execution
-from chalicelib.storage.videos import DONE, FAILED, PROCESSING, QUEUED, new_video_id
+from chalicelib.storage.videos import DONE, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
 from chalicelib.uploads import (
     delete_prefix,
     presigned_get,
     presigned_post,
     presigned_put,
-    safe_filename,
     segments_prefix,
     upload_key,
 )
@@ -79,7 +81,7 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
         {
             "_id": video_id,
             "owner": user_id,
-            "title": title or safe_filename(filename),
+            "title": title or filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "video",
             "filename": filename,
             "content_type": content_type,
             "size": size,
@@ -91,7 +93,7 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
     seconds = deps.settings.upload_url_seconds
     return {
         "video": view(video),
-        "upload": {**presigned_post(deps.s3, bucket, key, content_type, limit, seconds), "method": "POST"},
+        "upload": {**presigned_post(deps.s3, bucket, key, content_type, size, seconds), "method": "POST"},
         "upload_put": presigned_put(deps.s3, bucket, key, content_type, size, seconds),
         "expires_in": seconds,
     }
@@ -155,17 +157,46 @@ def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
     stats.invalidate(deps.redis, user_id)
 
 
+def _execution_running(deps: Deps, video: dict[str, Any]) -> bool:
+    arn = video.get("execution_arn")
+    if not arn:
+        return False
+    try:
+        return bool(deps.stepfunctions.describe_execution(executionArn=arn)["status"] == "RUNNING")
+    except deps.stepfunctions.exceptions.ExecutionDoesNotExist:
+        return False
+
+
+def _uploaded(deps: Deps, video: dict[str, Any]) -> bool:
+    try:
+        deps.s3.head_object(Bucket=video["bucket"], Key=video["key"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
+    """Analyse again a video that failed, or that is stuck: uploaded but never started (its S3 event was
+    lost), or queued/processing with no running execution (a step failed beyond its retries)."""
     video = _owned(deps, user_id, video_id)
-    if video["status"] != FAILED:
-        raise Conflict(
-            f"only a failed video can be retried; this one is {video['status']}", code="not_failed"
-        )
-    queued = deps.videos.requeue(video_id, user_id)
+    status = video["status"]
+    if status == DONE:
+        raise Conflict("the video is already analysed; nothing to retry", code="not_failed")
+    if status == PENDING_UPLOAD and not _uploaded(deps, video):
+        raise Conflict("the video has not been uploaded yet", code="not_uploaded")
+    if status in (QUEUED, PROCESSING) and _execution_running(deps, video):
+        raise Conflict("the video is being analysed right now", code="not_failed")
+    queued = deps.videos.requeue(video_id, user_id, status)
     if queued is None:
         raise Conflict("the video changed meanwhile; reload it", code="not_failed")
     delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
-    start_execution(deps, queued)
+    try:
+        start_execution(deps, queued)
+    except ClientError as exc:
+        logger.error("retry could not start the analysis", extra={"error": str(exc)})
+        raise Unavailable("the analysis could not be started; try again shortly") from exc
     return view(deps.videos.get(user_id, video_id) or queued)
 
 

@@ -60,7 +60,8 @@ def stack(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "EMOTIONFY_MODEL_DIR": str(model_dir),
         "EMOTIONFY_SEGMENT_SECONDS": "5",  # a 12 s fixture fans out over 3 segments
         "EMOTIONFY_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
-        "EMOTIONFY_LOGIN_FAILURES_IP": "1000",  # all tests sign in from 127.0.0.1 (IP limit: own test)
+        "EMOTIONFY_LOGIN_FAILURES_IP": "1000",
+        "EMOTIONFY_REGISTRATIONS_PER_IP": "100000",  # all tests sign in from 127.0.0.1 (IP limit: own test)
         "MONGODB_TIMEOUT_MS": "1500",
         "REDIS_TIMEOUT_SECONDS": "1",
     }

@@ -6,6 +6,8 @@ import base64
 import json
 import time
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -98,11 +100,42 @@ def test_the_per_ip_limit_counts_failures_across_emails(stack: LocalStack) -> No
     limiter = LoginLimiter(deps().redis, per_email=100, per_ip=3, window_seconds=60)
     ip = f"198.51.100.{uuid.uuid4().int % 250}"
     for i in range(3):
-        limiter.check(f"user{i}@example.com", ip)
-        limiter.record_failure(f"user{i}@example.com", ip)
+        limiter.attempt(f"user{i}-{ip}@example.com", ip)
     with pytest.raises(TooManyRequests) as raised:
-        limiter.check("someone-else@example.com", ip)
+        limiter.attempt(f"someone-else-{ip}@example.com", ip)
     assert 0 < raised.value.retry_after <= 60
+
+
+def test_parallel_wrong_passwords_cannot_exceed_the_limit(api: Api, account: Account) -> None:
+    wrong = {"email": account.email, "password": "not the password 1"}
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = Counter(
+            pool.map(lambda _: api.call("POST", "/auth/login", json=wrong).status_code, range(12))
+        )
+    assert statuses == {401: 5, 429: 7}, statuses
+
+
+def test_concurrent_refreshes_with_one_token_share_the_successor(api: Api, account: Account) -> None:
+    """Two tabs refreshing at once must not sign the user out: both get the same new refresh token."""
+    body = {"refresh_token": account.refresh_token}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: api.call("POST", "/auth/refresh", json=body), range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len({r.json()["refresh_token"] for r in responses}) == 1
+    successor = responses[0].json()["refresh_token"]
+    assert api.call("POST", "/auth/refresh", json={"refresh_token": successor}).status_code == 200
+
+
+def test_reuse_after_the_grace_period_revokes(
+    api: Api, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.auth import sessions
+
+    monkeypatch.setattr(sessions, "REUSE_GRACE_SECONDS", 0)
+    assert api.call("POST", "/auth/refresh", json={"refresh_token": account.refresh_token}).status_code == 200
+    time.sleep(0.05)
+    replay = api.call("POST", "/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert replay.status_code == 401 and _error(replay)["code"] == "refresh_token_reused"
 
 
 def test_refresh_rotates_and_reuse_revokes_the_whole_family(api: Api, account: Account) -> None:
@@ -114,7 +147,12 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(api: Api, account: A
     assert second.status_code == 200
     third_token = second.json()["refresh_token"]
 
-    replay = api.call("POST", "/auth/refresh", json={"refresh_token": account.refresh_token})
+    time.sleep(0.05)
+    with pytest.MonkeyPatch.context() as patch:
+        from chalicelib.auth import sessions
+
+        patch.setattr(sessions, "REUSE_GRACE_SECONDS", 0)  # the replay comes after the grace period
+        replay = api.call("POST", "/auth/refresh", json={"refresh_token": account.refresh_token})
     assert replay.status_code == 401 and _error(replay)["code"] == "refresh_token_reused"
     # the newest token of the family is dead too: the thief and the user both have to sign in again
     after = api.call("POST", "/auth/refresh", json={"refresh_token": third_token})
@@ -125,6 +163,27 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(api: Api, account: A
     ).json()
     assert (
         api.call("POST", "/auth/refresh", json={"refresh_token": other["refresh_token"]}).status_code == 200
+    )
+
+
+def test_logout_ends_every_token_of_the_session_and_only_that_session(api: Api, account: Account) -> None:
+    older_access = account.access_token
+    refreshed = api.call("POST", "/auth/refresh", json={"refresh_token": account.refresh_token}).json()
+    other = api.call(
+        "POST", "/auth/login", json={"email": account.email, "password": account.password}
+    ).json()
+    newer = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    assert api.call("POST", "/auth/logout", headers=newer).status_code == 204  # no body needed
+    for token in (older_access, refreshed["access_token"]):
+        assert api.call("GET", "/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        api.call("POST", "/auth/refresh", json={"refresh_token": refreshed["refresh_token"]}).status_code
+        == 401
+    )
+    # the other sign-in (another device) is untouched
+    assert (
+        api.call("GET", "/auth/me", headers={"Authorization": f"Bearer {other['access_token']}"}).status_code
+        == 200
     )
 
 

@@ -29,7 +29,7 @@ def test_service_health_names_the_failing_check() -> None:
     status, body = service_health({"redis": lambda: True, "mongodb": broken})
     assert status == 503
     assert body["checks"]["redis"] == {"ok": True}
-    assert body["checks"]["mongodb"] == {"ok": False, "error": "ConnectionError: refused"}
+    assert body["checks"]["mongodb"] == {"ok": False, "error": "ConnectionError"}  # no details in public
 
 
 def test_health_of_the_running_stack(api: Api) -> None:

@@ -112,12 +112,12 @@ class Session:
     account: Account
 
     def fresh_access_token(self) -> str:
-        """A new access token of this session (a real refresh: the refresh token rotates)."""
-        response = self.api.call("POST", "/auth/refresh", json={"refresh_token": self.account.refresh_token})
+        """The access token of a new sign-in of this user: its own session, so signing it out ends only it."""
+        response = self.api.call(
+            "POST", "/auth/login", json={"email": self.account.email, "password": self.account.password}
+        )
         assert response.status_code == 200, response.text
-        tokens = response.json()
-        self.account.refresh_token = tokens["refresh_token"]
-        return str(tokens["access_token"])
+        return str(response.json()["access_token"])
 
 
 _sessions: list[Session] = []
@@ -145,8 +145,8 @@ class SessionAuth:
             return None
         session = _sessions[-1]
         if case.operation.path == "/auth/logout":
-            # A valid sign-out denies the access token it was sent with: each one gets its own, so the
-            # rest of the run keeps a working token.
+            # A valid sign-out ends the session of the token it was sent with: each one gets its own
+            # sign-in, so the rest of the run keeps a working token.
             return session.fresh_access_token()
         return session.account.access_token
 

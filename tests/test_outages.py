@@ -72,3 +72,12 @@ def test_mongodb_down_is_503_and_the_api_recovers(api: Api, account: Account, st
         "the video created before survived; none was half-made"
     )
     assert api.call("GET", "/health").status_code == 200
+
+
+def test_health_names_the_failure_without_internals(api: Api, stack: LocalStack) -> None:
+    stack.redis.stop()
+    try:
+        check = api.call("GET", "/health").json()["checks"]["redis"]
+    finally:
+        stack.redis.start()
+    assert check["ok"] is False and check["error"].endswith("Error") and "127.0.0.1" not in check["error"]

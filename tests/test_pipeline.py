@@ -28,14 +28,13 @@ def test_the_asl_file_names_only_handlers_that_exist_in_app() -> None:
     assert definition.placeholders() == set(definition.FUNCTIONS)
     registered = {f.name for f in app_module.app.pure_lambda_functions}
     assert set(definition.FUNCTIONS.values()) <= registered
-    assert set(asl["States"]) == {"Probe", "AnalyzeSegments", "Merge", "MarkFailed", "Failed"}
+    assert set(asl["States"]) == {"Probe", "AnalyzeSegments", "Merge", "MarkFailed", "Failed", "Gone"}
+    caught = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "MarkFailed"}
     for name in ("Probe", "AnalyzeSegments", "Merge"):
         state = asl["States"][name]
-        assert state["Catch"][0] == {
-            "ErrorEquals": ["States.ALL"],
-            "ResultPath": "$.error",
-            "Next": "MarkFailed",
-        }
+        assert state["Catch"] == [{"ErrorEquals": ["VideoGone"], "Next": "Gone"}, caught]
+    assert asl["TimeoutSeconds"] > 0
+    assert all(asl["States"][n]["TimeoutSeconds"] > 0 for n in ("Probe", "Merge", "MarkFailed"))
     segment = asl["States"]["AnalyzeSegments"]["ItemProcessor"]["States"]["AnalyzeSegment"]
     for retried in (asl["States"]["Probe"], segment, asl["States"]["Merge"]):
         assert (
@@ -75,7 +74,13 @@ def test_the_lambda_adapter_returns_results_and_runtime_shaped_errors() -> None:
             {"Error": "VideoError", "Cause": json.dumps({"errorMessage": "the video: not a video"})},
             "not a video",
         ),
-        ({"Error": "States.Timeout", "Cause": ""}, "took too long"),
+        ({"Error": "States.Timeout", "Cause": ""}, "out of time or memory"),
+        ({"Error": "Sandbox.Timedout", "Cause": ""}, "out of time or memory"),
+        ({"Error": "Runtime.ExitError", "Cause": ""}, "out of time or memory"),
+        (
+            {"Error": "ClientError", "Cause": json.dumps({"errorMessage": "arn:aws:sts::secret internals"})},
+            "AWS service refused",
+        ),
         ({"Error": "TransientError", "Cause": "{}"}, "unavailable; try again"),
         (
             {"Error": "KeyError", "Cause": json.dumps({"errorMessage": "'secret internals'"})},

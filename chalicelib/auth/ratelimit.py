@@ -1,7 +1,9 @@
-"""Failed-login limits in Redis: fixed windows per email and per client IP.
+"""Login limits in Redis: fixed windows per email and per client IP.
 
-Only failures count, so a user who types the password right is never slowed down; once a key reaches its
-limit, further attempts are refused with the seconds left in the window (HTTP 429, `Retry-After`).
+Every attempt takes a slot *before* the password is checked (one atomic INCR per key), so parallel guesses
+cannot slip past the limit; a successful sign-in gives its slots back and clears the email's count. Once a
+key is over its limit every attempt is refused, the right password included (otherwise the limit would
+only slow down people who type it wrong), with the seconds left in the window (HTTP 429, `Retry-After`).
 """
 
 from __future__ import annotations
@@ -24,23 +26,37 @@ class LoginLimiter:
     def _key(kind: str, value: str) -> str:
         return f"rl:login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
-    def check(self, email: str, ip: str) -> None:
-        for kind, value in (("email", email), ("ip", ip)):
-            key = self._key(kind, value)
-            count = int(cast(Any, self._redis.get(key)) or 0)
-            if count >= self._limits[kind]:
-                ttl = int(cast(Any, self._redis.ttl(key)))
-                raise TooManyRequests(
-                    f"too many failed sign-ins; try again in {max(1, ttl)} seconds", retry_after=ttl
-                )
-
-    def record_failure(self, email: str, ip: str) -> None:
+    def attempt(self, email: str, ip: str) -> None:
+        """Take a slot for this attempt on both keys; `TooManyRequests` when either is over its limit."""
+        keys = {"email": self._key("email", email), "ip": self._key("ip", ip)}
         pipe = self._redis.pipeline()
-        for kind, value in (("email", email), ("ip", ip)):
-            key = self._key(kind, value)
+        for key in keys.values():
             pipe.incr(key)
             pipe.expire(key, self._window, nx=True)
+        counts = cast(list[Any], pipe.execute())[::2]
+        for (kind, key), count in zip(keys.items(), counts, strict=True):
+            if int(count) > self._limits[kind]:
+                ttl = int(cast(Any, self._redis.ttl(key)))
+                raise TooManyRequests(
+                    f"too many sign-in attempts; try again in {max(1, ttl)} seconds", retry_after=ttl
+                )
+
+    def succeeded(self, email: str, ip: str) -> None:
+        pipe = self._redis.pipeline()
+        pipe.delete(self._key("email", email))
+        pipe.decr(self._key("ip", ip))
         pipe.execute()
 
-    def record_success(self, email: str) -> None:
-        self._redis.delete(self._key("email", email))
+
+def limit_registrations(client: redis.Redis, ip: str, per_ip: int, window_seconds: int) -> None:
+    """Accounts created per client IP and window: bounds sign-up spam, argon2 CPU and email probing."""
+    key = f"rl:register:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}"
+    pipe = client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, window_seconds, nx=True)
+    count = int(cast(list[Any], pipe.execute())[0])
+    if count > per_ip:
+        ttl = int(cast(Any, client.ttl(key)))
+        raise TooManyRequests(
+            f"too many new accounts from this address; try again in {max(1, ttl)} seconds", ttl
+        )

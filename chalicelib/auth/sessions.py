@@ -2,7 +2,9 @@
 
 A refresh token is opaque (`<family>.<random>`); Redis keeps only its SHA-256. Every use rotates it: the
 old token is marked used and a new one of the same family is returned. Presenting a used token again means
-it was stolen (or replayed), so the whole family is revoked and the user must sign in again.
+it was stolen (or replayed), so the whole family is revoked and the user must sign in again, with one
+exception: within `REUSE_GRACE_SECONDS` of its first use, a repeat (two tabs refreshing at once, a client
+retrying after a lost response) gets the same successor token instead of a revocation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _TOKEN = "rt:{}"  # hash of one refresh token -> {user, family, used}
 _FAMILY = "rtf:{}"  # family id -> set of its token hashes
 _REVOKED = "rtf:{}:revoked"
 _DENIED = "deny:{}"  # access-token jti denied until it expires
+_SUCCESSOR = "rt:{}:next"  # the token that replaced a spent one, kept for the grace period
+REUSE_GRACE_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -50,26 +54,44 @@ class SessionStore:
         pipe.execute()
         return token
 
-    def rotate(self, token: str) -> tuple[str, str]:
-        """Spend `token`: the user id and a new token of its family. Reuse revokes the family."""
-        grant = self._spend(token)
-        return grant.user_id, self.new_refresh_token(grant.user_id, grant.family)
-
-    def _spend(self, token: str) -> RefreshGrant:
-        key = _TOKEN.format(_digest(token))
+    def rotate(self, token: str) -> tuple[RefreshGrant, str]:
+        """Spend `token`: its grant and its family's new token. Reuse after the grace revokes the family."""
+        digest = _digest(token)
+        key = _TOKEN.format(digest)
         record = cast(dict[bytes, bytes], self._redis.hgetall(key))
         if not record:
             raise Unauthorized("the refresh token is not valid or has expired", code="invalid_refresh_token")
-        user_id, family = record[b"user"].decode(), record[b"family"].decode()
-        if self._redis.exists(_REVOKED.format(family)):
+        grant = RefreshGrant(user_id=record[b"user"].decode(), family=record[b"family"].decode())
+        if self.family_revoked(grant.family):
             raise Unauthorized("this session was signed out; sign in again", code="session_revoked")
-        if not self._redis.hsetnx(key, "used", str(int(time.time()))):
-            self.revoke_family(family)
-            raise Unauthorized(
-                "this refresh token was already used; every session of its family is now signed out",
-                code="refresh_token_reused",
-            )
-        return RefreshGrant(user_id=user_id, family=family)
+        if self._redis.hsetnx(key, "used", str(time.time())):
+            successor = self.new_refresh_token(grant.user_id, grant.family)
+            self._redis.set(_SUCCESSOR.format(digest), successor, ex=max(1, REUSE_GRACE_SECONDS))
+            return grant, successor
+        used_at = float(cast(Any, self._redis.hget(key, "used")) or 0)
+        if time.time() - used_at <= REUSE_GRACE_SECONDS:
+            repeated = self._await_successor(digest)
+            if repeated is not None:
+                return grant, repeated
+        self.revoke_family(grant.family)
+        raise Unauthorized(
+            "this refresh token was already used; every session of its family is now signed out",
+            code="refresh_token_reused",
+        )
+
+    def _await_successor(self, digest: str, wait_seconds: float = 2.0) -> str | None:
+        """The concurrent winner writes the successor right after marking the token used: wait for it."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            value = self._redis.get(_SUCCESSOR.format(digest))
+            if value is not None:
+                return cast(bytes, value).decode()
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+
+    def family_revoked(self, family: str) -> bool:
+        return bool(self._redis.exists(_REVOKED.format(family)))
 
     def owner_of(self, token: str) -> RefreshGrant | None:
         record = cast(dict[bytes, bytes], self._redis.hgetall(_TOKEN.format(_digest(token))))
@@ -82,7 +104,7 @@ class SessionStore:
         pipe = self._redis.pipeline()
         pipe.set(_REVOKED.format(family), 1, ex=self._ttl)
         for digest in members:
-            pipe.delete(_TOKEN.format(digest.decode()))
+            pipe.delete(_TOKEN.format(digest.decode()), _SUCCESSOR.format(digest.decode()))
         pipe.delete(_FAMILY.format(family))
         pipe.execute()
 

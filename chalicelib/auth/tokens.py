@@ -24,12 +24,17 @@ class AccessClaims:
     user_id: str
     jti: str
     expires_at: int
+    #: The refresh-token family (the sign-in session) this token was issued in: logout revokes all of it.
+    family: str = ""
 
 
-def issue_access_token(user_id: str, secret: str, lifetime_seconds: int, now: float | None = None) -> str:
+def issue_access_token(
+    user_id: str, secret: str, lifetime_seconds: int, family: str, now: float | None = None
+) -> str:
     issued = int(now if now is not None else time.time())
     claims = {
         "sub": user_id,
+        "fam": family,
         "jti": secrets.token_urlsafe(16),
         "iat": issued,
         "exp": issued + lifetime_seconds,
@@ -56,7 +61,12 @@ def verify_access_token(token: str, secret: str) -> AccessClaims:
         raise Unauthorized(f"the access token is not valid ({exc})", code="invalid_token") from None
     if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
         raise Unauthorized("the access token is not valid", code="invalid_token")
-    return AccessClaims(user_id=claims["sub"], jti=claims["jti"], expires_at=int(claims["exp"]))
+    return AccessClaims(
+        user_id=claims["sub"],
+        jti=claims["jti"],
+        expires_at=int(claims["exp"]),
+        family=str(claims.get("fam", "")),
+    )
 
 
 def bearer_token(header: str | None) -> str:

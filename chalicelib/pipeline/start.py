@@ -44,8 +44,11 @@ def start_execution(deps: Deps, video: dict[str, Any]) -> str:
             input=json.dumps(payload),
         )["executionArn"]
     except client.exceptions.ExecutionAlreadyExists:
-        logger.info("execution already exists", extra={"video_id": video["_id"]})
-        return ""
+        arn = (
+            deps.settings.state_machine_arn.replace(":stateMachine:", ":execution:")
+            + f":{execution_name(video)}"
+        )
+        logger.info("execution already exists", extra={"video_id": video["_id"], "execution": arn})
     except Exception:
         deps.videos.mark_failed(video["_id"], "the analysis could not be started; use retry to try again")
         raise
@@ -53,7 +56,7 @@ def start_execution(deps: Deps, video: dict[str, Any]) -> str:
     return str(arn)
 
 
-def handle_object_created(deps: Deps, bucket: str, key: str) -> str:
+def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = None) -> str:
     """What happened to one uploaded object: `started`, `ignored` (not ours) or `duplicate`."""
     if bucket != deps.settings.uploads_bucket:
         logger.warning("object from an unexpected bucket", extra={"bucket": bucket, "key": key})
@@ -73,6 +76,12 @@ def handle_object_created(deps: Deps, bucket: str, key: str) -> str:
             parsed.video_id, "the file was uploaded under a different name than announced"
         )
         return "ignored"
+    if size is not None and size != video["size"]:
+        reason = (
+            f"the uploaded file has {size} bytes, not the {video['size']} bytes announced; upload it again"
+        )
+        deps.videos.mark_failed(parsed.video_id, reason)
+        return "ignored"
     start_execution(deps, video)
     return "started"
 
@@ -87,14 +96,14 @@ def _idempotency(deps: Deps) -> tuple[IdempotencyConfig, Any]:
     @idempotent_function(
         data_keyword_argument="record", persistence_store=store, config=config, key_prefix=IDEMPOTENCY_PREFIX
     )
-    def handle(record: dict[str, str]) -> str:
-        return handle_object_created(deps, record["bucket"], record["key"])
+    def handle(record: dict[str, Any]) -> str:
+        return handle_object_created(deps, record["bucket"], record["key"], record.get("size"))
 
     return config, handle
 
 
-def handle_s3_event(deps: Deps, bucket: str, key: str, sequencer: str, context: Any) -> str:
+def handle_s3_event(deps: Deps, bucket: str, key: str, sequencer: str, size: int | None, context: Any) -> str:
     """One S3 record, at most once per (bucket, key, sequencer) within the idempotency window."""
     config, handle = _idempotency(deps)
     config.register_lambda_context(context)
-    return str(handle(record={"bucket": bucket, "key": key, "sequencer": sequencer}))
+    return str(handle(record={"bucket": bucket, "key": key, "sequencer": sequencer, "size": size}))

@@ -124,7 +124,7 @@ def analyze_segment_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         Body=json.dumps(result.to_dict()).encode(),
         ContentType="application/json",
     )
-    deps.videos.segment_done(video_id)
+    deps.videos.segment_done(video_id, int(segment["index"]))
     metrics.add_metric(
         name="SegmentSeconds", unit="Seconds", value=float(segment["end"]) - float(segment["start"])
     )
@@ -169,12 +169,12 @@ def failure_reason(error: dict[str, Any] | None) -> str:
     message = cause.get("errorMessage") if isinstance(cause, dict) else None
     if name == VideoError.__name__ and message:
         return str(message)
-    if name == "States.Timeout":
-        return "the analysis took too long and was stopped; try a shorter video"
+    if name in ("States.Timeout", "Sandbox.Timedout") or name.startswith("Runtime."):
+        return "the analysis ran out of time or memory and was stopped; try a shorter or smaller video"
     if name == TransientError.__name__:
         return "a service the analysis needs was unavailable; try again in a few minutes"
-    if name == "ClientError" and message:
-        return f"an AWS service refused a request of the analysis ({message})"
+    if name == "ClientError":
+        return "an AWS service refused a request of the analysis; try again, or choose the ONNX backend"
     return f"the analysis failed unexpectedly ({name or 'unknown error'}); try again"
 
 

@@ -37,7 +37,9 @@ def new_video_id() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """Milliseconds: what BSON stores, so a record reads back with the time it was created with."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def encode_cursor(video: dict[str, Any]) -> str:
@@ -113,10 +115,11 @@ class VideoRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def requeue(self, video_id: str, owner: str) -> dict[str, Any] | None:
-        """A failed video tried again."""
+    def requeue(self, video_id: str, owner: str, status: str) -> dict[str, Any] | None:
+        """A failed (or stuck) video tried again; `status` is the one it was seen in, so two retries at once
+        cannot both start an analysis."""
         return self._videos.find_one_and_update(
-            {"_id": video_id, "owner": owner, "status": FAILED},
+            {"_id": video_id, "owner": owner, "status": status},
             {
                 "$set": {
                     "status": QUEUED,
@@ -136,11 +139,22 @@ class VideoRepository:
         return self._move(
             video_id,
             (QUEUED, PROCESSING),
-            {"$set": {"status": PROCESSING, "progress": {"done": 0, "total": total}, "duration": duration}},
+            {
+                "$set": {
+                    "status": PROCESSING,
+                    "progress": {"done": 0, "total": total},
+                    "segments_done": [],
+                    "duration": duration,
+                }
+            },
         )
 
-    def segment_done(self, video_id: str) -> None:
-        self._videos.update_one({"_id": video_id, "status": PROCESSING}, {"$inc": {"progress.done": 1}})
+    def segment_done(self, video_id: str, index: int) -> None:
+        """Count segment `index` once, even when Step Functions retries a step that already counted it."""
+        self._videos.update_one(
+            {"_id": video_id, "status": PROCESSING, "segments_done": {"$ne": index}},
+            {"$inc": {"progress.done": 1}, "$addToSet": {"segments_done": index}},
+        )
 
     def mark_done(self, video_id: str, summary: dict[str, Any]) -> dict[str, Any] | None:
         video = self._videos.find_one({"_id": video_id})
