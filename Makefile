@@ -9,12 +9,14 @@ OUT ?= out
 # apt-get needs root; use sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system models run analyze test lint unit bench clean
+.PHONY: help setup system models run analyze test lint unit bench clean frontend frontend-test chromium e2e screenshots
 
 help:
 	@echo "make run                  the whole stack on loopback: API on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	@echo "make analyze VIDEO=path   analyse one video from the command line, write $(OUT)/<name>.json|.csv|.html"
-	@echo "make test                 lint, type-check and run the whole test suite"
+	@echo "make test                 lint, type-check and run every suite (Python, Vitest, browser end to end)"
+	@echo "make frontend             build the web app into frontend/dist (make run serves it on :8080)"
+	@echo "make screenshots          run the browser journey and refresh docs/screenshots/"
 	@echo "make bench                speed and memory benchmarks (writes docs/benchmarks.md)"
 
 $(STAMP): pyproject.toml
@@ -33,7 +35,7 @@ system:
 models: $(STAMP)
 	$(BIN)/python -m model.build
 
-run: setup
+run: setup frontend
 	$(BIN)/python -m devstack
 
 analyze: setup
@@ -52,7 +54,28 @@ lint: $(STAMP)
 unit: setup
 	$(BIN)/python -m pytest
 
-test: lint unit
+test: lint unit frontend-test e2e
+
+# --- the web app (frontend/): npm ci, Vite build, Vitest, and the journey in Debian's Chromium ---
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
+
+frontend-test: frontend/node_modules/.package-lock.json
+	cd frontend && npm test
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+		$(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
+
+# Screenshots go to a scratch folder unless asked for (make screenshots), so tests leave the tree clean.
+e2e: setup frontend chromium
+	cd frontend && EMOTIONFY_SCREENSHOTS=$${EMOTIONFY_SCREENSHOTS:-$(CURDIR)/out/screenshots} npm run e2e
+
+screenshots:
+	EMOTIONFY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(MAKE) e2e
 
 bench: setup
 	$(BIN)/python -m bench.engine

@@ -1,0 +1,310 @@
+import type { Analysis, CreatedVideo, MediaUrl, PresignedPost, Stats, Tokens, User, Video, VideoPage } from './types';
+
+/** Every failure the client reports: the API's `{error: {code, message}}`, or one of ours (network, upload_failed). */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status = 0) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Where the refresh token lives between page loads (sessionStorage in the browser, a Map in tests). */
+export interface RefreshTokenStore {
+  get(): string | null;
+  set(token: string | null): void;
+}
+
+export function memoryStore(initial: string | null = null): RefreshTokenStore {
+  let value = initial;
+  return { get: () => value, set: (t) => (value = t) };
+}
+
+export function sessionStore(key = 'emotionfy.refresh'): RefreshTokenStore {
+  return {
+    get: () => {
+      try {
+        return window.sessionStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    },
+    set: (t) => {
+      try {
+        if (t) window.sessionStorage.setItem(key, t);
+        else window.sessionStorage.removeItem(key);
+      } catch {
+        /* storage disabled: the session lasts as long as the page */
+      }
+    },
+  };
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  store?: RefreshTokenStore;
+  /** Called when the session ends without the user asking (refresh refused): the app shows sign-in. */
+  onSessionEnd?: () => void;
+  /** Share of `expires_in` after which the access token is refreshed proactively. */
+  refreshAt?: number;
+}
+
+/** Parses a failed response into an ApiError; the API always answers `{"error": {"code", "message"}}`. */
+export async function toApiError(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`;
+  let message = res.statusText || `HTTP ${res.status}`;
+  try {
+    const body = await res.json();
+    if (body && typeof body === 'object' && body.error && typeof body.error.code === 'string') {
+      code = body.error.code;
+      message = typeof body.error.message === 'string' ? body.error.message : message;
+    }
+  } catch {
+    /* not JSON: keep the HTTP status */
+  }
+  return new ApiError(code, message, res.status);
+}
+
+interface RequestOptions {
+  body?: unknown;
+  auth?: boolean;
+  /** Return the Response itself (for CSV) instead of parsed JSON. */
+  raw?: boolean;
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly store: RefreshTokenStore;
+  private readonly refreshAt: number;
+  private accessToken: string | null = null;
+  private refreshInFlight: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  onSessionEnd?: () => void;
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = opts.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
+    this.store = opts.store ?? memoryStore();
+    this.onSessionEnd = opts.onSessionEnd;
+    this.refreshAt = opts.refreshAt ?? 0.8;
+  }
+
+  /** Whether a request can be authenticated now (an access token) or after a refresh (a refresh token). */
+  get hasSession(): boolean {
+    return this.accessToken !== null || this.store.get() !== null;
+  }
+
+  get hasAccessToken(): boolean {
+    return this.accessToken !== null;
+  }
+
+  private setTokens(tokens: Tokens): void {
+    this.accessToken = tokens.access_token;
+    this.store.set(tokens.refresh_token);
+    if (this.timer) clearTimeout(this.timer);
+    const ms = Math.max(1, tokens.expires_in) * 1000 * this.refreshAt;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.refresh().catch(() => undefined);
+    }, ms);
+  }
+
+  /** Forgets every token (memory, storage and the refresh timer). */
+  clearTokens(): void {
+    this.accessToken = null;
+    this.store.set(null);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private endSession(): void {
+    const had = this.hasSession;
+    this.clearTokens();
+    if (had) this.onSessionEnd?.();
+  }
+
+  /**
+   * Rotates the refresh token. Every caller during one rotation shares the same in-flight promise: the
+   * server spends a refresh token on use and revokes the whole family if it is presented twice.
+   */
+  refresh(): Promise<void> {
+    if (this.refreshInFlight) return this.refreshInFlight;
+    const token = this.store.get();
+    if (!token) return Promise.reject(new ApiError('unauthorized', 'not signed in', 401));
+    this.refreshInFlight = (async () => {
+      try {
+        const res = await this.send('POST', '/auth/refresh', { refresh_token: token }, null);
+        if (!res.ok) {
+          const err = await toApiError(res);
+          if (res.status === 400 || res.status === 401) this.endSession();
+          throw err;
+        }
+        this.setTokens((await res.json()) as Tokens);
+      } finally {
+        this.refreshInFlight = null;
+      }
+    })();
+    return this.refreshInFlight;
+  }
+
+  private async send(method: string, path: string, body: unknown, bearer: string | null): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    try {
+      return await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError('network', e instanceof Error ? e.message : String(e), 0);
+    }
+  }
+
+  /** One API call; with `auth`, a 401 is answered by one refresh and exactly one retry. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const auth = opts.auth ?? true;
+    if (auth && !this.accessToken) {
+      if (this.refreshInFlight || this.store.get()) await this.refresh();
+      else throw new ApiError('unauthorized', 'not signed in', 401);
+    }
+    const used = auth ? this.accessToken : null;
+    let res = await this.send(method, path, opts.body, used);
+    if (auth && res.status === 401) {
+      // Another request may already have rotated the tokens while this one was on the wire.
+      if (this.accessToken === used) {
+        await this.refresh(); // a refused refresh ends the session (see refresh) and throws
+      }
+      res = await this.send(method, path, opts.body, this.accessToken);
+      if (res.status === 401) {
+        const err = await toApiError(res);
+        this.endSession();
+        throw err;
+      }
+    }
+    if (!res.ok) throw await toApiError(res);
+    if (opts.raw) return res as unknown as T;
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  // --- auth -------------------------------------------------------------------------------------------
+
+  register(email: string, password: string, name?: string): Promise<User> {
+    return this.request<User>('POST', '/auth/register', { auth: false, body: { email, password, name: name || null } });
+  }
+
+  async login(email: string, password: string): Promise<void> {
+    const tokens = await this.request<Tokens>('POST', '/auth/login', { auth: false, body: { email, password } });
+    this.setTokens(tokens);
+  }
+
+  /** Signs out on the server (best effort) and always forgets the tokens here. */
+  async logout(): Promise<void> {
+    const refresh = this.store.get();
+    const access = this.accessToken;
+    this.clearTokens();
+    if (!access || !refresh) return;
+    try {
+      await this.send('POST', '/auth/logout', { refresh_token: refresh }, access);
+    } catch {
+      /* offline: the tokens are gone here anyway */
+    }
+  }
+
+  me(): Promise<User> {
+    return this.request<User>('GET', '/auth/me');
+  }
+
+  // --- videos -----------------------------------------------------------------------------------------
+
+  listVideos(cursor?: string | null, limit = 10): Promise<VideoPage> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.request<VideoPage>('GET', `/videos?${q}`);
+  }
+
+  getVideo(id: string): Promise<Video> {
+    return this.request<Video>('GET', `/videos/${encodeURIComponent(id)}`);
+  }
+
+  createVideo(body: { filename: string; content_type: string; size: number; title?: string; backend?: string }): Promise<CreatedVideo> {
+    return this.request<CreatedVideo>('POST', '/videos', { body });
+  }
+
+  retryVideo(id: string): Promise<Video> {
+    return this.request<Video>('POST', `/videos/${encodeURIComponent(id)}/retry`, { body: {} });
+  }
+
+  deleteVideo(id: string): Promise<void> {
+    return this.request<void>('DELETE', `/videos/${encodeURIComponent(id)}`);
+  }
+
+  results(id: string): Promise<Analysis> {
+    return this.request<Analysis>('GET', `/videos/${encodeURIComponent(id)}/results`);
+  }
+
+  async resultsCsv(id: string): Promise<Blob> {
+    const res = await this.request<Response>('GET', `/videos/${encodeURIComponent(id)}/results.csv`, { raw: true });
+    return res.blob();
+  }
+
+  media(id: string): Promise<MediaUrl> {
+    return this.request<MediaUrl>('GET', `/videos/${encodeURIComponent(id)}/media`);
+  }
+
+  stats(): Promise<Stats> {
+    return this.request<Stats>('GET', '/stats');
+  }
+}
+
+/**
+ * Sends a file with a presigned S3 POST: every policy field first, the file last, through XMLHttpRequest so
+ * that `upload.onprogress` reports real progress. Resolves when S3 answers 2xx.
+ */
+export function uploadWithProgress(
+  upload: PresignedPost,
+  file: Blob,
+  onProgress: (loaded: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
+    form.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', upload.url);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(file.size, file.size);
+        resolve();
+      } else reject(new ApiError('upload_failed', `S3 answered ${xhr.status}`, xhr.status));
+    };
+    xhr.onerror = () => reject(new ApiError('upload_failed', 'the upload did not reach storage', 0));
+    xhr.onabort = () => reject(new ApiError('upload_aborted', 'the upload was cancelled', 0));
+    signal?.addEventListener('abort', () => xhr.abort());
+    xhr.send(form);
+  });
+}
+
+/** The API URL from `/config.json` (written next to the app wherever it is served), else the local default. */
+export async function loadApiUrl(fetchImpl: typeof fetch = fetch): Promise<string> {
+  const fallback = 'http://127.0.0.1:8000';
+  try {
+    const res = await fetchImpl('/config.json', { cache: 'no-store' });
+    if (!res.ok) return fallback;
+    const cfg = await res.json();
+    return typeof cfg?.apiUrl === 'string' && cfg.apiUrl ? cfg.apiUrl : fallback;
+  } catch {
+    return fallback;
+  }
+}

@@ -1,0 +1,112 @@
+export type Emotion = 'angry' | 'disgust' | 'fear' | 'happy' | 'sad' | 'surprise' | 'neutral';
+export type Distribution = Partial<Record<string, number>>;
+
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  token_type?: string;
+  expires_in: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export type VideoStatus = 'pending_upload' | 'queued' | 'processing' | 'done' | 'failed';
+
+export interface VideoSummary {
+  dominant: string | null;
+  distribution: Distribution;
+  face_presence: number;
+  valence: number;
+  expressiveness: number;
+}
+
+export interface Video {
+  id: string;
+  title: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  backend: 'onnx' | 'rekognition';
+  status: VideoStatus;
+  progress: { done: number; total: number };
+  duration: number | null;
+  created_at: string;
+  updated_at: string;
+  error?: string;
+  summary?: VideoSummary;
+}
+
+export interface VideoPage {
+  items: Video[];
+  next: string | null;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+  method?: 'POST';
+}
+
+export interface CreatedVideo {
+  video: Video;
+  upload: PresignedPost;
+  expires_in: number;
+}
+
+export interface MediaUrl {
+  url: string;
+  expires_in: number;
+  content_type: string;
+}
+
+export interface TimelinePoint {
+  t: number;
+  faces: number;
+  emotions?: Record<string, number>;
+  extra?: Record<string, number>;
+}
+
+export interface FaceTrack {
+  id: number;
+  first_t: number;
+  last_t: number;
+  timeline: { t: number; emotions: Record<string, number>; box: number[]; extra?: Record<string, number> }[];
+}
+
+export interface KeyMoment {
+  t: number;
+  label: string;
+  score: number;
+}
+
+export interface Analysis {
+  format: number;
+  video: { duration: number; fps: number; width: number; height: number; rotation: number; codec: string };
+  labels: string[];
+  timeline: TimelinePoint[];
+  faces: FaceTrack[];
+  summary: VideoSummary & { key_moments: KeyMoment[] };
+  model: { backend: string; version: string; detector: string; sample_fps: number };
+  segments: number;
+}
+
+export interface Stats {
+  videos: number;
+  total_duration: number;
+  distribution: Distribution;
+  averages: { valence: number; expressiveness: number; face_presence: number };
+  dominant_per_video: {
+    id: string;
+    title: string;
+    created_at: string | null;
+    duration: number | null;
+    dominant: string | null;
+    valence: number | null;
+  }[];
+  weekly: { week: string; videos: number; duration: number; valence: number; expressiveness: number }[];
+  cached: boolean;
+}

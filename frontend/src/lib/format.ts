@@ -1,0 +1,89 @@
+/** "m:ss" (or "h:mm:ss") for a duration in seconds; "—" when unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** A moment in a video with tenths: "0:02.8". */
+export function formatTime(seconds: number): string {
+  const safe = Math.max(0, seconds);
+  const m = Math.floor(safe / 60);
+  const s = safe - m * 60;
+  const text = s.toFixed(1);
+  return `${m}:${s < 10 ? '0' : ''}${text}`;
+}
+
+/** A long duration in words-ish form for statistics: "1 h 02 min", "3 min 05 s", "12 s". */
+export function formatLongDuration(seconds: number, locale: string): string {
+  const total = Math.round(Math.max(0, seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const n = (v: number) => new Intl.NumberFormat(locale).format(v);
+  if (h > 0) return `${n(h)} h ${String(m).padStart(2, '0')} min`;
+  if (m > 0) return `${n(m)} min ${String(s).padStart(2, '0')} s`;
+  return `${n(s)} s`;
+}
+
+export function formatDate(iso: string | null | undefined, locale: string): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+/** A calendar day (`YYYY-MM-DD`, as the weekly stats give it) without shifting it by the time zone. */
+export function formatDay(day: string, locale: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
+}
+
+export function formatPercent(value: number | null | undefined, locale: string, digits = 0): string {
+  if (value == null || !Number.isFinite(value)) return '—';
+  return new Intl.NumberFormat(locale, {
+    style: 'percent',
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+export function formatSigned(value: number | null | undefined, locale: string): string {
+  if (value == null || !Number.isFinite(value)) return '—';
+  return new Intl.NumberFormat(locale, {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+    signDisplay: 'exceptZero',
+  }).format(value);
+}
+
+export function formatBytes(bytes: number, locale: string): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
+}
+
+/** Round tick positions for a time axis of `duration` seconds (at most about `max` ticks). */
+export function timeTicks(duration: number, max = 7): number[] {
+  if (!(duration > 0)) return [0];
+  const steps = [0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  const step = steps.find((s) => duration / s <= max - 1) ?? Math.ceil(duration / (max - 1) / 3600) * 3600;
+  const ticks: number[] = [];
+  for (let v = 0; v <= duration + 1e-9; v += step) ticks.push(Math.round(v * 1000) / 1000);
+  return ticks;
+}
+
+/** A tick label: "0:02" for whole seconds, "0:01.5" otherwise. */
+export function formatTick(seconds: number): string {
+  return Number.isInteger(Math.round(seconds * 1000) / 1000) ? formatDuration(seconds) : formatTime(seconds);
+}

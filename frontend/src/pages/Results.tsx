@@ -1,0 +1,294 @@
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import type { Analysis, Video } from '../api/types';
+import { useClient } from '../auth';
+import { DistributionChart } from '../components/DistributionChart';
+import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
+import { EmotionTimeline } from '../components/EmotionTimeline';
+import { ProgressBar } from '../components/ProgressBar';
+import { ErrorState, Loading } from '../components/States';
+import { StatusBadge } from '../components/StatusBadge';
+import { useI18n } from '../i18n';
+import { downloadBlob } from '../lib/download';
+import { emotionColor } from '../lib/emotions';
+import { formatDate, formatDuration, formatPercent, formatSigned, formatTime } from '../lib/format';
+import { analysisToRows, distributionData, type FaceChoice } from '../lib/shape';
+import { usePollVideo } from '../lib/usePollVideo';
+
+const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analysis }) {
+  const { t, locale } = useI18n();
+  const s = analysis.summary;
+  const dist = useMemo(() => distributionData(s.distribution as Record<string, number>), [s.distribution]);
+  const valencePct = ((Math.max(-1, Math.min(1, s.valence)) + 1) / 2) * 100;
+  return (
+    <section className="panel" aria-labelledby="summary-title">
+      <h2 id="summary-title">{t('results.summary')}</h2>
+      <div className="cards">
+        <div className="card card-dominant" style={{ ['--accent' as string]: emotionColor(s.dominant) }}>
+          <p className="card-label">{t('results.dominant')}</p>
+          <p className="card-value">
+            <EmotionChip label={s.dominant} />
+          </p>
+          {s.dominant && <p className="card-hint">{formatPercent(s.distribution[s.dominant], locale)}</p>}
+        </div>
+        <div className="card">
+          <p className="card-label">{t('results.valence')}</p>
+          <p className="card-value">{formatSigned(s.valence, locale)}</p>
+          <div className="meter meter-valence" aria-hidden="true">
+            <span style={{ left: `${valencePct}%` }} />
+          </div>
+          <p className="card-hint">{t('results.valenceHint')}</p>
+        </div>
+        <div className="card">
+          <p className="card-label">{t('results.expressiveness')}</p>
+          <p className="card-value">{formatPercent(s.expressiveness, locale)}</p>
+          <div className="meter" aria-hidden="true">
+            <i style={{ width: `${s.expressiveness * 100}%` }} />
+          </div>
+          <p className="card-hint">{t('results.expressivenessHint')}</p>
+        </div>
+        <div className="card">
+          <p className="card-label">{t('results.presence')}</p>
+          <p className="card-value">{formatPercent(s.face_presence, locale)}</p>
+          <div className="meter" aria-hidden="true">
+            <i style={{ width: `${s.face_presence * 100}%` }} />
+          </div>
+          <p className="card-hint">{t('results.presenceHint')}</p>
+        </div>
+      </div>
+      <h3>{t('results.distribution')}</h3>
+      <DistributionChart data={dist} label={t('results.distribution')} />
+    </section>
+  );
+});
+
+function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) {
+  const { t, locale } = useI18n();
+  const client = useClient();
+  const name = useEmotionLabel();
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const [mediaUrl, setMediaUrl] = useState<string | null>(null);
+  const [mediaError, setMediaError] = useState<unknown>(null);
+  const [currentTime, setCurrentTime] = useState(0);
+  const [face, setFace] = useState<FaceChoice>('mean');
+  const [exportError, setExportError] = useState<unknown>(null);
+  const [csvBusy, setCsvBusy] = useState(false);
+
+  const loadMedia = useCallback(() => {
+    setMediaError(null);
+    client.media(video.id).then((m) => setMediaUrl(m.url), setMediaError);
+  }, [client, video.id]);
+  useEffect(loadMedia, [loadMedia]);
+
+  const rows = useMemo(() => analysisToRows(analysis, face), [analysis, face]);
+  const labels = analysis.labels?.length ? analysis.labels : Object.keys(analysis.summary.distribution);
+  const duration = analysis.video.duration || video.duration || 0;
+
+  const seek = useCallback((time: number) => {
+    setCurrentTime(time);
+    const el = videoRef.current;
+    if (el) el.currentTime = time;
+  }, []);
+
+  async function exportCsv() {
+    setExportError(null);
+    setCsvBusy(true);
+    try {
+      downloadBlob(await client.resultsCsv(video.id), `${video.id}.csv`);
+    } catch (e) {
+      setExportError(e);
+    } finally {
+      setCsvBusy(false);
+    }
+  }
+
+  function exportJson() {
+    downloadBlob(new Blob([JSON.stringify(analysis, null, 2)], { type: 'application/json' }), `${video.id}.json`);
+  }
+
+  return (
+    <>
+      <div className="results-grid">
+        <section className="panel video-panel" aria-label={t('results.video')}>
+          {mediaError != null ? (
+            <ErrorState error={mediaError} onRetry={loadMedia} />
+          ) : mediaUrl ? (
+            <video
+              ref={videoRef}
+              src={mediaUrl}
+              controls
+              playsInline
+              preload="metadata"
+              onTimeUpdate={(e) => setCurrentTime(e.currentTarget.currentTime)}
+              onSeeked={(e) => setCurrentTime(e.currentTarget.currentTime)}
+              onError={() => setMediaError(new Error(t('results.mediaError', { reason: video.filename })))}
+            />
+          ) : (
+            <Loading />
+          )}
+          <p className="muted small">
+            {t('results.model', {
+              model: `${analysis.model.backend} · ${analysis.model.version}`,
+              fps: analysis.model.sample_fps,
+              segments: analysis.segments,
+            })}
+          </p>
+        </section>
+        <section className="panel chart-panel" aria-labelledby="timeline-title">
+          <div className="panel-head">
+            <h2 id="timeline-title">{t('results.timeline')}</h2>
+            <label className="inline-field">
+              <span>{t('results.faceSelect')}</span>
+              <select
+                value={String(face)}
+                onChange={(e) => setFace(e.target.value === 'mean' ? 'mean' : Number(e.target.value))}
+              >
+                <option value="mean">{t('results.meanFaces')}</option>
+                {analysis.faces.map((f, i) => (
+                  <option key={f.id} value={f.id}>
+                    {t('results.faceRange', { n: i + 1, from: formatTime(f.first_t), to: formatTime(f.last_t) })}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <EmotionTimeline rows={rows} labels={labels} duration={duration} currentTime={currentTime} onSeek={seek} />
+        </section>
+      </div>
+      <div className="results-grid results-grid-lower">
+        <section className="panel" aria-labelledby="moments-title">
+          <h2 id="moments-title">{t('results.keyMoments')}</h2>
+          {analysis.summary.key_moments.length === 0 ? (
+            <p className="muted">{t('results.noKeyMoments')}</p>
+          ) : (
+            <ol className="moments">
+              {analysis.summary.key_moments.map((m) => (
+                <li key={`${m.t}-${m.label}`}>
+                  <button
+                    type="button"
+                    className="moment"
+                    style={{ ['--accent' as string]: emotionColor(m.label) }}
+                    onClick={() => seek(m.t)}
+                    aria-label={t('results.seekTo', { time: formatTime(m.t), label: name(m.label), score: formatPercent(m.score, locale) })}
+                  >
+                    <span className="moment-time">{formatTime(m.t)}</span>
+                    <EmotionChip label={m.label} />
+                    <span className="moment-score">{formatPercent(m.score, locale)}</span>
+                  </button>
+                </li>
+              ))}
+            </ol>
+          )}
+          <div className="actions export">
+            <button type="button" className="btn btn-secondary" onClick={exportJson}>
+              {t('results.exportJson')}
+            </button>
+            <button type="button" className="btn btn-secondary" onClick={exportCsv} disabled={csvBusy}>
+              {t('results.exportCsv')}
+            </button>
+          </div>
+          {exportError != null && <ErrorState error={exportError} />}
+        </section>
+        <SummaryCards analysis={analysis} />
+      </div>
+    </>
+  );
+}
+
+export function Results() {
+  const { id = '' } = useParams();
+  const client = useClient();
+  const { t, locale } = useI18n();
+  const [initial, setInitial] = useState<Video | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [analysis, setAnalysis] = useState<Analysis | null>(null);
+  const [retrying, setRetrying] = useState(false);
+  const { video, setVideo } = usePollVideo(client, initial);
+
+  const load = useCallback(() => {
+    setLoadError(null);
+    setInitial(null);
+    setAnalysis(null);
+    client.getVideo(id).then(setInitial, setLoadError);
+  }, [client, id]);
+  useEffect(load, [load]);
+
+  const done = video?.status === 'done';
+  useEffect(() => {
+    if (!done) return;
+    let live = true;
+    client.results(id).then(
+      (a) => live && setAnalysis(a),
+      (e) => live && setLoadError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, id, done]);
+
+  async function retry() {
+    if (!video) return;
+    setRetrying(true);
+    try {
+      const v = await client.retryVideo(video.id);
+      setInitial(v);
+      setVideo(v);
+    } catch (e) {
+      setLoadError(e);
+    } finally {
+      setRetrying(false);
+    }
+  }
+
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <Link to="/" className="back-link">
+          ← {t('common.back')}
+        </Link>
+        {video && (
+          <>
+            <h1>
+              {video.title} <StatusBadge status={video.status} />
+            </h1>
+            <p className="muted">
+              {formatDuration(video.duration)} · {formatDate(video.created_at, locale)}
+            </p>
+          </>
+        )}
+      </div>
+      {loadError != null ? (
+        <ErrorState error={loadError} onRetry={load} />
+      ) : !video ? (
+        <Loading />
+      ) : video.status === 'failed' ? (
+        <section className="panel">
+          <p className="notice notice-error" role="alert">
+            {t('results.failed', { reason: video.error || t('status.failed') })}
+          </p>
+          <button type="button" className="btn btn-primary" onClick={retry} disabled={retrying}>
+            {t('common.retry')}
+          </button>
+        </section>
+      ) : video.status !== 'done' ? (
+        <section className="panel">
+          <p>{t('results.notReady')}</p>
+          <ProgressBar
+            value={video.progress.done}
+            max={video.progress.total}
+            label={t('upload.analysisLabel')}
+            text={
+              video.progress.total > 0
+                ? t('upload.processing', { done: video.progress.done, total: video.progress.total })
+                : t(`status.${video.status}`)
+            }
+          />
+        </section>
+      ) : !analysis ? (
+        <Loading />
+      ) : (
+        <ResultsView video={video} analysis={analysis} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,178 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Link } from 'react-router-dom';
+import {
+  Bar,
+  CartesianGrid,
+  Cell,
+  ComposedChart,
+  Legend,
+  Line,
+  Pie,
+  PieChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { Stats } from '../api/types';
+import { useClient } from '../auth';
+import { DistributionChart } from '../components/DistributionChart';
+import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { useI18n } from '../i18n';
+import { emotionColor } from '../lib/emotions';
+import { formatDate, formatDay, formatDuration, formatLongDuration, formatPercent, formatSigned } from '../lib/format';
+import { statsToChartData } from '../lib/shape';
+
+export function StatsPage() {
+  const client = useClient();
+  const { t, locale } = useI18n();
+  const name = useEmotionLabel();
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(() => {
+    setError(null);
+    setStats(null);
+    client.stats().then(setStats, setError);
+  }, [client]);
+  useEffect(load, [load]);
+
+  const data = useMemo(() => (stats ? statsToChartData(stats) : null), [stats]);
+
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <h1>{t('stats.title')}</h1>
+        <p className="muted">{t('stats.lead')}</p>
+      </div>
+      {error != null ? (
+        <ErrorState error={error} onRetry={load} />
+      ) : !stats || !data ? (
+        <Loading />
+      ) : stats.videos === 0 ? (
+        <section className="panel">
+          <Empty>{t('stats.empty')}</Empty>
+        </section>
+      ) : (
+        <>
+          <section className="cards cards-5" aria-label={t('stats.title')}>
+            <div className="card">
+              <p className="card-label">{t('stats.videos')}</p>
+              <p className="card-value">{new Intl.NumberFormat(locale).format(stats.videos)}</p>
+            </div>
+            <div className="card">
+              <p className="card-label">{t('stats.totalDuration')}</p>
+              <p className="card-value">{formatLongDuration(stats.total_duration, locale)}</p>
+            </div>
+            <div className="card">
+              <p className="card-label">{t('stats.avgValence')}</p>
+              <p className="card-value">{formatSigned(stats.averages.valence, locale)}</p>
+            </div>
+            <div className="card">
+              <p className="card-label">{t('stats.avgExpressiveness')}</p>
+              <p className="card-value">{formatPercent(stats.averages.expressiveness, locale)}</p>
+            </div>
+            <div className="card">
+              <p className="card-label">{t('stats.avgPresence')}</p>
+              <p className="card-value">{formatPercent(stats.averages.face_presence, locale)}</p>
+            </div>
+          </section>
+          <div className="results-grid results-grid-even">
+            <section className="panel" aria-labelledby="dist-title">
+              <h2 id="dist-title">{t('stats.distribution')}</h2>
+              <DistributionChart data={data.distribution} label={t('stats.distributionLabel')} height={280} />
+            </section>
+            <section className="panel" aria-labelledby="dom-title">
+              <h2 id="dom-title">{t('stats.dominantCount')}</h2>
+              <figure className="chart-figure" role="figure" aria-label={t('stats.dominantCount')}>
+                <div className="chart-box" style={{ height: 280 }}>
+                  <ResponsiveContainer width="100%" height="100%">
+                    <PieChart>
+                      <Pie
+                        data={data.dominantCounts.map((d) => ({ ...d, name: name(d.label === 'none' ? null : d.label) }))}
+                        dataKey="count"
+                        nameKey="name"
+                        innerRadius="52%"
+                        outerRadius="82%"
+                        paddingAngle={data.dominantCounts.length > 1 ? 2 : 0}
+                        strokeWidth={data.dominantCounts.length > 1 ? 1 : 0}
+                        animationDuration={800}
+                      >
+                        {data.dominantCounts.map((d) => (
+                          <Cell key={d.label} fill={emotionColor(d.label === 'none' ? null : d.label)} />
+                        ))}
+                      </Pie>
+                      <Tooltip formatter={(v: number, n: string) => [t('stats.videoCount', { count: v }), n]} />
+                      <Legend iconType="circle" wrapperStyle={{ fontSize: 13 }} />
+                    </PieChart>
+                  </ResponsiveContainer>
+                </div>
+              </figure>
+            </section>
+          </div>
+          <section className="panel" aria-labelledby="weekly-title">
+            <h2 id="weekly-title">{t('stats.weekly')}</h2>
+            <figure className="chart-figure" role="figure" aria-label={t('stats.weeklyLabel')}>
+              <div className="chart-box" style={{ height: 280 }}>
+                <ResponsiveContainer width="100%" height="100%">
+                  <ComposedChart data={data.weekly} margin={{ top: 8, right: 8, bottom: 4, left: -8 }}>
+                    <CartesianGrid stroke="#e6eaee" strokeDasharray="3 3" />
+                    <XAxis dataKey="week" tickFormatter={(w: string) => formatDay(w, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" />
+                    <YAxis yAxisId="score" domain={[-1, 1]} tickFormatter={(v: number) => formatSigned(v, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" width={56} />
+                    <YAxis yAxisId="count" orientation="right" allowDecimals={false} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" width={36} />
+                    <Tooltip
+                      labelFormatter={(w: string) => t('stats.week', { date: formatDay(w, locale) })}
+                      formatter={(v: number, n: string) =>
+                        n === t('results.expressiveness')
+                          ? formatPercent(v, locale)
+                          : n === t('results.valence')
+                            ? formatSigned(v, locale)
+                            : new Intl.NumberFormat(locale).format(v)
+                      }
+                    />
+                    <Legend wrapperStyle={{ fontSize: 13 }} />
+                    <Bar yAxisId="count" dataKey="videos" name={t('stats.weekVideos')} fill="#a9c9cb" radius={[4, 4, 0, 0]} barSize={28} />
+                    <Line yAxisId="score" type="monotone" dataKey="valence" name={t('results.valence')} stroke="#2f5d62" strokeWidth={2.2} dot={{ r: 3 }} />
+                    <Line yAxisId="score" type="monotone" dataKey="expressiveness" name={t('results.expressiveness')} stroke="#e8a317" strokeWidth={2.2} dot={{ r: 3 }} />
+                  </ComposedChart>
+                </ResponsiveContainer>
+              </div>
+            </figure>
+          </section>
+          <section className="panel" aria-labelledby="pervideo-title">
+            <h2 id="pervideo-title">{t('stats.dominantPerVideo')}</h2>
+            <div className="table-wrap">
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('stats.title.col')}</th>
+                    <th scope="col">{t('history.dominant')}</th>
+                    <th scope="col">{t('results.valence')}</th>
+                    <th scope="col">{t('history.duration')}</th>
+                    <th scope="col">{t('history.date')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.perVideo.map((v) => (
+                    <tr key={v.id}>
+                      <td>
+                        <Link to={`/videos/${v.id}`}>{v.title}</Link>
+                      </td>
+                      <td>
+                        <EmotionChip label={v.dominant} />
+                      </td>
+                      <td>{formatSigned(v.valence, locale)}</td>
+                      <td>{formatDuration(v.duration)}</td>
+                      <td>{formatDate(v.created_at, locale)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+/// <reference types="vitest" />
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: 'dist', sourcemap: false, chunkSizeWarningLimit: 1200 },
+  server: { port: 5173, host: '127.0.0.1' },
+  test: { environment: 'node', include: ['tests/**/*.test.ts'] },
+});
