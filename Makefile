@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins many packages of its own: it lives in a venv of its own (tests/test_infra.py finds it there).
+TOOLS := .venv-tools
 MODELS := model/onnx/mini_xception.onnx model/onnx/faceapi_expression.onnx
 VIDEO ?=
 OUT ?= out
 # apt-get needs root; use sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system models run analyze test lint unit bench clean frontend frontend-test chromium e2e screenshots
+.PHONY: help setup system tools models run analyze test lint unit bench clean frontend frontend-test chromium e2e screenshots
 
 help:
 	@echo "make run                  the whole stack on loopback: API on http://127.0.0.1:8000 (Ctrl-C stops it)"
@@ -26,6 +28,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP) models system
+
+$(TOOLS)/.installed:
+	test -d $(TOOLS) || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "checkov==3.3.30"
+	touch $@
+
+tools: $(TOOLS)/.installed
 
 # Debian packages the local stack runs: redis-server (MongoDB and AWS come from PyPI: SecantusDB, moto).
 system:
@@ -51,7 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: setup
+unit: setup tools
 	$(BIN)/python -m pytest
 
 test: lint unit frontend-test e2e
@@ -82,5 +91,5 @@ bench: setup
 	$(BIN)/python -m bench.pipeline
 
 clean:
-	rm -rf $(VENV) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)
+	rm -rf $(VENV) $(TOOLS) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)
 	@echo "kept .local/ (the local stack's users, videos and sessions); remove it by hand to start afresh"

@@ -1,0 +1,88 @@
+variable "region" {
+  description = "AWS region of the whole deployment (Atlas uses the same region)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "availability_zones" {
+  description = "Zones of the private subnets (at least two, in var.region)."
+  type        = list(string)
+  default     = ["us-east-1a", "us-east-1b"]
+}
+
+variable "environment" {
+  description = "Environment name, part of every resource name."
+  type        = string
+  default     = "dev"
+}
+
+variable "function_zip" {
+  description = "Function package built by `chalice package` (see README), relative to this directory or absolute."
+  type        = string
+  default     = "../../../../build/chalice/deployment.zip"
+}
+
+variable "layer_zip" {
+  description = "Engine layer built by layers/onnx-runtime."
+  type        = string
+  default     = "../../../../layers/onnx-runtime/build/emotionfy-onnx-layer.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda Python runtime (the layer must be built for it)."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "atlas_org_id" {
+  description = "MongoDB Atlas organisation ID."
+  type        = string
+}
+
+variable "atlas_cluster_tier" {
+  description = "\"FLEX\" or a dedicated tier such as \"M10\"."
+  type        = string
+  default     = "M10"
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.micro"
+}
+
+variable "redis_replicas" {
+  description = "ElastiCache replicas (at least 1: automatic failover)."
+  type        = number
+  default     = 1
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway instead of one per zone."
+  type        = bool
+  default     = true
+}
+
+variable "segment_concurrency" {
+  description = "Reserved concurrency of the segment function (at least EMOTIONFY_MAP_MAX_CONCURRENCY x videos analysed at once)."
+  type        = number
+  default     = 40
+}
+
+variable "jwt_key_version" {
+  description = "Bump to rotate the JWT signing key (README: rotating the JWT key)."
+  type        = number
+  default     = 1
+}
+
+variable "alarm_email" {
+  description = "E-mail address for alarms; null for none."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete non-empty buckets (dev only)."
+  type        = bool
+  default     = true
+}

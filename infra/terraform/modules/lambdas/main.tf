@@ -1,0 +1,334 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  handlers  = jsondecode(file(var.handlers_file))
+  account   = data.aws_caller_identity.current.account_id
+  region    = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
+
+  function_names = { for key, _ in local.handlers : key => "${var.name_prefix}-${replace(key, "_", "-")}" }
+
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.state_machine_name}"
+  executions_arn    = "arn:${local.partition}:states:${local.region}:${local.account}:execution:${var.state_machine_name}:*"
+
+  s = var.app_settings
+  # Every variable chalicelib/settings.py reads (tests/test_infra.py checks this list against it). Secrets
+  # come by parameter name; AWS_REGION is Lambda's own; AWS_ENDPOINT_URL stays unset so boto3 uses AWS.
+  environment = {
+    EMOTIONFY_UPLOADS_BUCKET              = var.uploads_bucket
+    EMOTIONFY_STATE_MACHINE_ARN           = local.state_machine_arn
+    MONGODB_URI_PARAM                     = var.mongodb_uri_parameter_name
+    MONGODB_DATABASE                      = local.s.mongodb_database
+    MONGODB_TIMEOUT_MS                    = tostring(local.s.mongodb_timeout_ms)
+    REDIS_URL                             = var.redis_url
+    REDIS_TIMEOUT_SECONDS                 = tostring(local.s.redis_timeout_seconds)
+    EMOTIONFY_JWT_SECRET_PARAM            = var.jwt_secret_parameter_name
+    EMOTIONFY_ACCESS_TOKEN_SECONDS        = tostring(local.s.access_token_seconds)
+    EMOTIONFY_REFRESH_TOKEN_SECONDS       = tostring(local.s.refresh_token_seconds)
+    EMOTIONFY_LOGIN_FAILURES_EMAIL        = tostring(local.s.login_failures_email)
+    EMOTIONFY_LOGIN_FAILURES_IP           = tostring(local.s.login_failures_ip)
+    EMOTIONFY_LOGIN_WINDOW_SECONDS        = tostring(local.s.login_window_seconds)
+    EMOTIONFY_REGISTRATIONS_PER_IP        = tostring(local.s.registrations_per_ip)
+    EMOTIONFY_REGISTRATION_WINDOW_SECONDS = tostring(local.s.registration_window_seconds)
+    EMOTIONFY_MAX_UPLOAD_BYTES            = tostring(local.s.max_upload_bytes)
+    EMOTIONFY_UPLOAD_URL_SECONDS          = tostring(local.s.upload_url_seconds)
+    EMOTIONFY_MEDIA_URL_SECONDS           = tostring(local.s.media_url_seconds)
+    EMOTIONFY_STATS_CACHE_SECONDS         = tostring(local.s.stats_cache_seconds)
+    EMOTIONFY_CORS_ORIGIN                 = var.cors_origin
+    EMOTIONFY_MAP_MAX_CONCURRENCY         = tostring(local.s.map_max_concurrency)
+    EMOTIONFY_REKOGNITION_SAMPLE_FPS      = tostring(local.s.rekognition_sample_fps)
+    EMOTIONFY_MODEL_DIR                   = local.s.model_dir
+    EMOTIONFY_SAMPLE_FPS                  = tostring(local.s.sample_fps)
+    EMOTIONFY_SEGMENT_SECONDS             = tostring(local.s.segment_seconds)
+    EMOTIONFY_MAX_SEGMENTS                = tostring(local.s.max_segments)
+    EMOTIONFY_CLASSIFIER                  = local.s.classifier
+    EMOTIONFY_DETECTOR                    = local.s.detector
+    POWERTOOLS_SERVICE_NAME               = "emotionfy"
+    POWERTOOLS_METRICS_NAMESPACE          = "Emotionfy"
+    POWERTOOLS_LOG_LEVEL                  = var.log_level
+  }
+
+  uploads_objects  = "${var.uploads_bucket_arn}/uploads/*"
+  segments_objects = "${var.uploads_bucket_arn}/segments/*"
+
+  read_jwt_key = {
+    Sid      = "ReadJwtKey"
+    Effect   = "Allow"
+    Action   = ["ssm:GetParameter"]
+    Resource = [var.jwt_secret_parameter_arn]
+  }
+  read_mongodb_uri = {
+    Sid      = "ReadMongoDbUri"
+    Effect   = "Allow"
+    Action   = ["ssm:GetParameter"]
+    Resource = [var.mongodb_uri_parameter_arn]
+  }
+  start_analysis = {
+    Sid      = "StartAnalysis"
+    Effect   = "Allow"
+    Action   = ["states:StartExecution"]
+    Resource = [local.state_machine_arn]
+  }
+  read_uploads = {
+    Sid      = "ReadUploads"
+    Effect   = "Allow"
+    Action   = ["s3:GetObject"]
+    Resource = [local.uploads_objects]
+  }
+  # SSE-KMS objects: writing needs a data key, reading needs Decrypt (also for SSM and the environment).
+  use_key = {
+    Sid      = "UseProjectKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.kms_key_arn]
+  }
+  decrypt_only = {
+    Sid      = "DecryptWithProjectKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt"]
+    Resource = [var.kms_key_arn]
+  }
+
+  # What each function does beyond logging, tracing and its VPC interfaces.
+  statements = {
+    api = [
+      local.read_jwt_key,
+      local.read_mongodb_uri,
+      local.use_key,
+      local.start_analysis,
+      {
+        Sid      = "StopAnalysisOfDeletedVideo"
+        Effect   = "Allow"
+        Action   = ["states:StopExecution"]
+        Resource = [local.executions_arn]
+      },
+      {
+        # Presigned POST/PUT/GET are signed with this role: it must itself be allowed what they allow.
+        Sid      = "PresignAndDeleteUploads"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+        Resource = [local.uploads_objects]
+      },
+      {
+        Sid      = "DeleteSegmentResults"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.segments_objects]
+      },
+      {
+        # HeadBucket (/health) and listing segments/{video}/ before deleting them.
+        Sid      = "HeadBucketAndListSegments"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [var.uploads_bucket_arn]
+      },
+    ]
+    authorizer = [local.read_jwt_key, local.decrypt_only]
+    on_upload = [
+      local.read_mongodb_uri,
+      local.decrypt_only,
+      local.start_analysis,
+      {
+        Sid      = "ReportFailedEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [aws_sqs_queue.on_upload_failures.arn]
+      },
+      {
+        Sid      = "UseKeyForFailureQueue"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey"]
+        Resource = [var.kms_key_arn]
+      },
+    ]
+    pipeline_probe = [local.read_mongodb_uri, local.decrypt_only, local.read_uploads]
+    pipeline_analyze_segment = [
+      local.read_mongodb_uri,
+      local.use_key,
+      local.read_uploads,
+      {
+        Sid      = "WriteSegmentResults"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = [local.segments_objects]
+      },
+      {
+        Sid      = "RekognitionBackend"
+        Effect   = "Allow"
+        Action   = ["rekognition:DetectFaces"]
+        Resource = ["*"]
+      },
+    ]
+    pipeline_merge = [
+      local.read_mongodb_uri,
+      local.decrypt_only,
+      {
+        Sid      = "ReadSegmentResults"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = [local.segments_objects]
+      },
+    ]
+    pipeline_mark_failed = [local.read_mongodb_uri, local.decrypt_only]
+  }
+}
+
+# --- code: the function package and the engine layer, uploaded to a private artefacts bucket ---
+
+module "artifacts" {
+  source            = "../bucket"
+  name              = "${var.name_prefix}-artifacts-${local.account}"
+  kms_key_arn       = var.kms_key_arn
+  versioning        = true
+  access_log_bucket = var.access_log_bucket
+}
+
+resource "aws_s3_object" "function" {
+  bucket      = module.artifacts.id
+  key         = "functions/${filesha256(var.function_zip)}.zip"
+  source      = var.function_zip
+  kms_key_id  = var.kms_key_arn
+  source_hash = filemd5(var.function_zip)
+}
+
+resource "aws_s3_object" "layer" {
+  bucket      = module.artifacts.id
+  key         = "layers/${filesha256(var.layer_zip)}.zip"
+  source      = var.layer_zip
+  kms_key_id  = var.kms_key_arn
+  source_hash = filemd5(var.layer_zip)
+}
+
+resource "aws_lambda_layer_version" "engine" {
+  layer_name          = "${var.name_prefix}-engine"
+  description         = "onnxruntime, OpenCV, NumPy, PyAV and the ONNX models"
+  s3_bucket           = module.artifacts.id
+  s3_key              = aws_s3_object.layer.key
+  source_code_hash    = filebase64sha256(var.layer_zip)
+  compatible_runtimes = [var.runtime]
+}
+
+# --- one role per function ---
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each           = local.handlers
+  name               = local.function_names[each.key]
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+resource "aws_iam_role_policy" "this" {
+  #checkov:skip=CKV_AWS_290: X-Ray PutTrace*, VPC network-interface actions and rekognition:DetectFaces have no resource-level permissions
+  #checkov:skip=CKV_AWS_355: same: those actions only accept "*" as resource
+  for_each = local.handlers
+  name     = "function"
+  role     = aws_iam_role.this[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
+        },
+        {
+          Sid      = "Tracing"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
+        },
+        {
+          Sid    = "VpcNetworkInterfaces"
+          Effect = "Allow"
+          Action = [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ]
+          Resource = ["*"]
+        },
+      ],
+      local.statements[each.key],
+    )
+  })
+}
+
+# --- the functions ---
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each          = local.handlers
+  name              = "/aws/lambda/${local.function_names[each.key]}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116: only on_upload is invoked asynchronously; its failures go to an on-failure destination (below)
+  #checkov:skip=CKV_AWS_272: the package is built by `chalice package` in CI; no AWS Signer profile is set up
+  for_each      = local.handlers
+  function_name = local.function_names[each.key]
+  description   = "Emotionfy ${each.key} (${each.value})"
+  role          = aws_iam_role.this[each.key].arn
+  handler       = each.value
+  runtime       = var.runtime
+  architectures = ["x86_64"]
+
+  s3_bucket        = module.artifacts.id
+  s3_key           = aws_s3_object.function.key
+  source_code_hash = filebase64sha256(var.function_zip)
+  layers           = [aws_lambda_layer_version.engine.arn]
+
+  memory_size                    = lookup(var.memory_mb, each.key, 1024)
+  timeout                        = lookup(var.timeout_seconds, each.key, 30)
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, -1)
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = local.environment
+  }
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = var.security_group_ids
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+# S3 invokes on_upload asynchronously: after Lambda's retries, the event lands in a queue instead of
+# vanishing, and an alarm (modules/monitoring) says so.
+resource "aws_sqs_queue" "on_upload_failures" {
+  name                      = "${var.name_prefix}-on-upload-failures"
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = 1209600
+}
+
+resource "aws_lambda_function_event_invoke_config" "on_upload" {
+  function_name          = aws_lambda_function.this["on_upload"].function_name
+  maximum_retry_attempts = 2
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.on_upload_failures.arn
+    }
+  }
+}

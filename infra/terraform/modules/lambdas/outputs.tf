@@ -1,0 +1,24 @@
+output "function_names" {
+  description = "Function name per function key (see handlers.json)."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.function_name }
+}
+
+output "function_arns" {
+  description = "Function ARN per function key."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.arn }
+}
+
+output "invoke_arns" {
+  description = "API Gateway invoke ARN per function key."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.invoke_arn }
+}
+
+output "state_machine_arn" {
+  description = "ARN of the state machine the functions start (EMOTIONFY_STATE_MACHINE_ARN)."
+  value       = local.state_machine_arn
+}
+
+output "on_upload_failure_queue_name" {
+  description = "Queue receiving S3 events on_upload failed on after its retries."
+  value       = aws_sqs_queue.on_upload_failures.name
+}

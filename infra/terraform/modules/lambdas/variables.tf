@@ -1,0 +1,178 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. emotionfy-dev."
+  type        = string
+}
+
+variable "handlers_file" {
+  description = "infra/terraform/handlers.json: function key -> handler string, the one list of functions."
+  type        = string
+}
+
+variable "function_zip" {
+  description = "The function package (app.py, chalicelib and their pure-Python dependencies), e.g. from `chalice package`."
+  type        = string
+}
+
+variable "layer_zip" {
+  description = "The engine layer (onnxruntime, OpenCV, NumPy, PyAV, the ONNX models): layers/onnx-runtime/build/emotionfy-onnx-layer.zip."
+  type        = string
+}
+
+variable "runtime" {
+  description = "Lambda Python runtime; the layer must be built for the same version."
+  type        = string
+  default     = "python3.11"
+  validation {
+    condition     = contains(["python3.11", "python3.12"], var.runtime)
+    error_message = "runtime must be python3.11 or python3.12."
+  }
+}
+
+variable "memory_mb" {
+  description = "Memory per function key (more memory also means more CPU for the engine)."
+  type        = map(number)
+  default = {
+    api                      = 1024
+    authorizer               = 512
+    on_upload                = 512
+    pipeline_probe           = 1024
+    pipeline_analyze_segment = 3008
+    pipeline_merge           = 1536
+    pipeline_mark_failed     = 512
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Timeout per function key; the API's stays under API Gateway's 29 s integration limit."
+  type        = map(number)
+  default = {
+    api                      = 28
+    authorizer               = 10
+    on_upload                = 30
+    pipeline_probe           = 120
+    pipeline_analyze_segment = 600
+    pipeline_merge           = 300
+    pipeline_mark_failed     = 30
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per function key (-1: unreserved). Segments are capped so a burst of uploads cannot starve the API."
+  type        = map(number)
+  default = {
+    api                      = -1
+    authorizer               = -1
+    on_upload                = -1
+    pipeline_probe           = -1
+    pipeline_analyze_segment = 40
+    pipeline_merge           = -1
+    pipeline_mark_failed     = -1
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days function logs are kept."
+  type        = number
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed key: environment variables, logs, artefacts, the failure queue, SSE-KMS uploads."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the functions."
+  type        = list(string)
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the functions."
+  type        = list(string)
+}
+
+variable "access_log_bucket" {
+  description = "Bucket receiving S3 server access logs of the artefacts bucket."
+  type        = string
+}
+
+variable "uploads_bucket" {
+  description = "Name of the uploads bucket."
+  type        = string
+}
+
+variable "uploads_bucket_arn" {
+  description = "ARN of the uploads bucket."
+  type        = string
+}
+
+variable "state_machine_name" {
+  description = "Name of the analysis state machine (its ARN is derived, so functions and machine need not wait for each other)."
+  type        = string
+}
+
+variable "jwt_secret_parameter_name" {
+  description = "SSM SecureString with the JWT key (EMOTIONFY_JWT_SECRET_PARAM)."
+  type        = string
+}
+
+variable "jwt_secret_parameter_arn" {
+  description = "ARN of that parameter."
+  type        = string
+}
+
+variable "mongodb_uri_parameter_name" {
+  description = "SSM SecureString with the Atlas connection string (MONGODB_URI_PARAM)."
+  type        = string
+}
+
+variable "mongodb_uri_parameter_arn" {
+  description = "ARN of that parameter."
+  type        = string
+}
+
+variable "redis_url" {
+  description = "rediss:// URL of ElastiCache with its AUTH token (REDIS_URL)."
+  type        = string
+  sensitive   = true
+}
+
+variable "cors_origin" {
+  description = "The web app's origin, e.g. https://d123.cloudfront.net (EMOTIONFY_CORS_ORIGIN)."
+  type        = string
+}
+
+variable "log_level" {
+  description = "Powertools log level."
+  type        = string
+  default     = "INFO"
+}
+
+variable "app_settings" {
+  description = "Limits and lifetimes read by chalicelib/settings.py (defaults are the code's)."
+  type = object({
+    mongodb_database            = optional(string, "emotionfy")
+    mongodb_timeout_ms          = optional(number, 3000)
+    redis_timeout_seconds       = optional(number, 2)
+    access_token_seconds        = optional(number, 900)
+    refresh_token_seconds       = optional(number, 2592000)
+    login_failures_email        = optional(number, 5)
+    login_failures_ip           = optional(number, 20)
+    login_window_seconds        = optional(number, 900)
+    registrations_per_ip        = optional(number, 20)
+    registration_window_seconds = optional(number, 3600)
+    max_upload_bytes            = optional(number, 524288000)
+    upload_url_seconds          = optional(number, 900)
+    media_url_seconds           = optional(number, 300)
+    stats_cache_seconds         = optional(number, 3600)
+    map_max_concurrency         = optional(number, 8)
+    rekognition_sample_fps      = optional(number, 1)
+    model_dir                   = optional(string, "/opt/model/onnx")
+    sample_fps                  = optional(number, 5)
+    segment_seconds             = optional(number, 30)
+    max_segments                = optional(number, 200)
+    classifier                  = optional(string, "ensemble")
+    detector                    = optional(string, "haar")
+  })
+  default = {}
+}

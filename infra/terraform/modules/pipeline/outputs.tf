@@ -1,0 +1,9 @@
+output "state_machine_arn" {
+  description = "ARN of the analysis state machine."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "state_machine_name" {
+  description = "Name of the analysis state machine."
+  value       = aws_sfn_state_machine.this.name
+}

@@ -1,0 +1,252 @@
+"""Build the Lambda layer (native engine packages + ONNX models) and the function package, and measure them.
+
+    python layers/onnx-runtime/build_layer.py [--python 3.12] [--arch x86_64|arm64]
+
+Both are installed from manylinux wheels for the target runtime (`pip install --platform ...
+--only-binary=:all: --target`), stripped of what Lambda never loads (tests, headers, caches, docs, the
+packages' offline tools, the C-API copy of onnxruntime, all Haar cascades but the one we use, packages the
+runtime already has), and zipped. The layer unpacks to /opt: packages in /opt/python (on sys.path), models
+in /opt/model/onnx (Terraform's `EMOTIONFY_MODEL_DIR`). Prints the unzipped sizes: Lambda allows 250 MB for
+the function and all its layers together, unzipped, and exits 1 above it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+BUILD = HERE / "build"
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
+#: The glibc of each runtime's OS: python3.12 runs on Amazon Linux 2023 (glibc 2.34), python3.11 on Amazon
+#: Linux 2 (glibc 2.26), where current onnxruntime wheels (manylinux_2_27+) do not load.
+GLIBC = {"3.12": ("2_34", "2_28", "2_27", "2_17"), "3.11": ("2_26", "2_17")}
+
+#: Never imported at run time in Lambda.
+STRIP_DIRS = {"tests", "test", "testing", "__pycache__", "include", "docs", "examples", "benchmarks"}
+STRIP_SUFFIXES = {".pyc", ".pyi", ".h", ".hpp", ".c", ".cpp", ".pxd", ".pyx", ".a"}
+#: Per-package files the engine never loads (globs relative to the install directory). Each was removed
+#: from a built tree that then imported and ran the engine's calls (see smoke_test.py).
+LAYER_REMOVALS = (
+    # The C API build of onnxruntime (libonnxruntime.so, 15-35 MB): the Python module
+    # (onnxruntime_pybind11_state*.so) links the runtime statically and has no DT_NEEDED on it.
+    "onnxruntime/capi/libonnxruntime.so*",
+    # Offline tools (model conversion, quantization, transformer optimisation, the ONNX backend-test API,
+    # sample models); `import onnxruntime` imports none of them.
+    "onnxruntime/transformers",
+    "onnxruntime/tools",
+    "onnxruntime/quantization",
+    "onnxruntime/backend",
+    "onnxruntime/datasets",
+    "onnxruntime/training",
+    # Type stubs for editors.
+    "cv2/typing",
+    # Console scripts (f2py, numpy-config, onnxruntime_test).
+    "bin",
+)
+#: cv2.data ships ~9 MB of cascades; faces.py loads only this one.
+HAAR_CASCADES = ("haarcascade_frontalface_default.xml",)
+#: Distributions the Lambda python runtime already provides (boto3 and its dependencies), and
+#: `cryptography`, which pyjwt[crypto] pulls in for RSA/EC/EdDSA keys: our tokens are HS256 (hmac, stdlib),
+#: and PyJWT, redis and urllib3 import cryptography only inside try/except.
+FUNCTION_EXCLUDED_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "cryptography")
+MODEL_FILES = ("mini_xception.onnx", "faceapi_expression.onnx", "tiny_face_detector.onnx")
+
+
+def platforms(python: str, arch: str) -> list[str]:
+    return [f"manylinux_{glibc}_{ARCHES[arch]}" for glibc in GLIBC[python]]
+
+
+@dataclass(frozen=True)
+class Built:
+    directory: Path
+    archive: Path
+    unzipped_bytes: int
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _strip(tree: Path) -> None:
+    for path in sorted(tree.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and path.name in STRIP_DIRS and "site-packages" not in path.parts:
+            # numpy/_core/include is needed only to compile extensions
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and path.suffix in STRIP_SUFFIXES:
+            path.unlink()
+    # pip's install manifests (RECORD lists every file with its hash); importlib.metadata reads METADATA.
+    for record in tree.glob("*.dist-info/RECORD"):
+        record.unlink()
+
+
+def _strip_layer(tree: Path) -> None:
+    for pattern in LAYER_REMOVALS:
+        for path in tree.glob(pattern):
+            _remove(path)
+    for cascade in (tree / "cv2" / "data").glob("*.xml"):
+        if cascade.name not in HAAR_CASCADES:
+            cascade.unlink()
+    _strip(tree)
+
+
+def _remove_distribution(tree: Path, name: str) -> None:
+    """Uninstall one distribution from a `--target` tree: every file its RECORD lists, then empty dirs."""
+    normalized = name.lower().replace("-", "_")
+    for info in tree.glob("*.dist-info"):
+        if info.name.removesuffix(".dist-info").rsplit("-", 1)[0].lower().replace("-", "_") != normalized:
+            continue
+        top: set[Path] = set()
+        for line in (info / "RECORD").read_text().splitlines():
+            relative = line.rsplit(",", 2)[0]
+            if relative and not relative.startswith(".."):
+                (tree / relative).unlink(missing_ok=True)
+                top.add(tree / Path(relative).parts[0])
+        for directory in top:
+            if directory.is_dir():
+                for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                    if sub.is_dir() and not any(sub.iterdir()):
+                        sub.rmdir()
+                if not any(directory.iterdir()):
+                    directory.rmdir()
+        shutil.rmtree(info, ignore_errors=True)
+
+
+def _pip_install(
+    requirements: Path,
+    target: Path,
+    python: str,
+    arch: str,
+    *,
+    no_deps: bool = False,
+    platform_tags: Sequence[str] | None = None,
+) -> None:
+    tags = [arg for platform in platform_tags or platforms(python, arch) for arg in ("--platform", platform)]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade"]
+    target_args = ["--implementation", "cp", "--python-version", python, "--only-binary=:all:", *tags]
+    deps = ["--no-deps"] if no_deps else []
+    subprocess.run(
+        [*pip, "--requirement", str(requirements), "--target", str(target), *target_args, *deps], check=True
+    )
+
+
+def install_layer_packages(
+    target: Path, python: str, arch: str, platform_tags: Sequence[str] | None = None
+) -> None:
+    """The layer's /opt/python: requirements.txt's packages only, stripped.
+
+    `--no-deps`: requirements.txt names every package the engine imports (numpy included). onnxruntime's own
+    dependencies (protobuf, flatbuffers, packaging; sympy and coloredlogs before 1.21) serve only its
+    offline tools, removed above, and `import onnxruntime` does not import them.
+    """
+    _pip_install(HERE / "requirements.txt", target, python, arch, no_deps=True, platform_tags=platform_tags)
+    _strip_layer(target)
+
+
+def _zip(source: Path, archive: Path) -> None:
+    archive.unlink(missing_ok=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                out.write(path, path.relative_to(source).as_posix())
+
+
+def _stamp(*parts: bytes) -> str:
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def build_layer(python: str = "3.12", arch: str = "x86_64", model_dir: Path | None = None) -> Built:
+    """The layer; rebuilt only when its requirements, models, target or this script change."""
+    models = model_dir or ROOT / "model" / "onnx"
+    missing = [name for name in MODEL_FILES if not (models / name).is_file()]
+    if missing:
+        raise SystemExit(f"models missing in {models}: {', '.join(missing)} (run `make models` first)")
+    requirements = HERE / "requirements.txt"
+    stamp = _stamp(
+        requirements.read_bytes(),
+        Path(__file__).read_bytes(),
+        python.encode(),
+        arch.encode(),
+        *((models / n).read_bytes()[: 1 << 20] for n in MODEL_FILES),
+    )
+    directory = BUILD / f"layer-py{python}-{arch}"
+    archive = BUILD / f"emotionfy-onnx-layer-py{python}-{arch}.zip"
+    if (directory / ".stamp").is_file() and (directory / ".stamp").read_text() == stamp and archive.is_file():
+        return Built(directory, archive, _size(directory) - len(stamp))
+    shutil.rmtree(directory, ignore_errors=True)
+    (directory / "python").mkdir(parents=True)
+    install_layer_packages(directory / "python", python, arch)
+    (directory / "model" / "onnx").mkdir(parents=True)
+    for name in MODEL_FILES:
+        shutil.copy2(models / name, directory / "model" / "onnx" / name)
+    _zip(directory, archive)
+    (directory / ".stamp").write_text(stamp)
+    return Built(directory, archive, _size(directory) - len(stamp))
+
+
+def build_function(python: str = "3.12", arch: str = "x86_64") -> Built:
+    """What `chalice package` deploys: app.py, chalicelib/ and requirements.txt's packages (light ones),
+    less what the Lambda runtime provides (boto3, botocore) and `cryptography` (unused: HS256)."""
+    requirements = ROOT / "requirements.txt"
+    directory = BUILD / f"function-py{python}-{arch}"
+    archive = BUILD / f"emotionfy-function-py{python}-{arch}.zip"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    _pip_install(requirements, directory, python, arch)
+    for name in FUNCTION_EXCLUDED_DISTRIBUTIONS:
+        _remove_distribution(directory, name)
+    shutil.rmtree(directory / "bin", ignore_errors=True)
+    _strip(directory)
+    shutil.copy2(ROOT / "app.py", directory / "app.py")
+    shutil.copytree(
+        ROOT / "chalicelib", directory / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    _zip(directory, archive)
+    return Built(directory, archive, _size(directory))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--python", default="3.12", choices=sorted(GLIBC))
+    parser.add_argument("--arch", default="x86_64", choices=sorted(ARCHES))
+    args = parser.parse_args(argv)
+    layer = build_layer(args.python, args.arch)
+    function = build_function(args.python, args.arch)
+    total = layer.unzipped_bytes + function.unzipped_bytes
+    report = {
+        "layer_zip": str(layer.archive.relative_to(ROOT)),
+        "layer_unzipped_mb": round(layer.unzipped_bytes / 2**20, 1),
+        "layer_zipped_mb": round(layer.archive.stat().st_size / 2**20, 1),
+        "function_zip": str(function.archive.relative_to(ROOT)),
+        "function_unzipped_mb": round(function.unzipped_bytes / 2**20, 1),
+        "total_unzipped_mb": round(total / 2**20, 1),
+        "lambda_limit_mb": LAMBDA_UNZIPPED_LIMIT // 2**20,
+    }
+    print(json.dumps(report, indent=1))
+    if total > LAMBDA_UNZIPPED_LIMIT:
+        print(f"too big: {total / 2**20:.1f} MB unzipped > 250 MB", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Deploy Emotionfy into LocalStack (run by LocalStack when it is ready; the repository is mounted at
+# /opt/emotionfy). Function names, handlers, the state machine, the routes and the gateway responses come
+# from the files Terraform reads, through localstack/render.py.
+set -euo pipefail
+
+REPO=/opt/emotionfy
+RENDER="python3 $REPO/localstack/render.py"
+PREFIX=emotionfy-local
+UPLOADS="$PREFIX-uploads"
+ARTIFACTS="$PREFIX-artifacts"
+PACKAGE="$REPO/localstack/build/function.zip"
+REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+CORS_ORIGIN="${EMOTIONFY_CORS_ORIGIN:-http://localhost:8080}"
+WORK="$(mktemp -d)"
+
+test -f "$PACKAGE" || { echo "emotionfy: $PACKAGE is missing: run localstack/build.sh first" >&2; exit 1; }
+
+echo "emotionfy: secrets in SSM (the functions read them by parameter name, as in the cloud)"
+awslocal ssm put-parameter --name "/$PREFIX/jwt-secret" --type SecureString --overwrite \
+  --value "$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" >/dev/null
+awslocal ssm put-parameter --name "/$PREFIX/mongodb-uri" --type SecureString --overwrite \
+  --value "mongodb://mongo:27017/?directConnection=true" >/dev/null
+
+echo "emotionfy: buckets"
+awslocal s3 mb "s3://$UPLOADS" >/dev/null
+awslocal s3 mb "s3://$ARTIFACTS" >/dev/null
+awslocal s3api put-bucket-cors --bucket "$UPLOADS" --cors-configuration "{\"CORSRules\": [{
+  \"AllowedOrigins\": [\"$CORS_ORIGIN\"], \"AllowedMethods\": [\"GET\", \"POST\", \"PUT\"],
+  \"AllowedHeaders\": [\"*\"], \"ExposeHeaders\": [\"ETag\"], \"MaxAgeSeconds\": 3000}]}"
+awslocal s3 cp "$PACKAGE" "s3://$ARTIFACTS/function.zip" >/dev/null
+
+echo "emotionfy: functions"
+ROLE_ARN=$(awslocal iam create-role --role-name "$PREFIX" --query Role.Arn --output text \
+  --assume-role-policy-document '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}')
+$RENDER environment > "$WORK/environment.json"
+$RENDER functions | while read -r key handler; do
+  name=$($RENDER name "$key")
+  timeout=30
+  memory=1024
+  case "$key" in
+    pipeline_analyze_segment) timeout=600; memory=3008 ;;
+    pipeline_probe | pipeline_merge) timeout=300 ;;
+  esac
+  awslocal lambda create-function --function-name "$name" --runtime python3.11 --handler "$handler" \
+    --role "$ROLE_ARN" --timeout "$timeout" --memory-size "$memory" \
+    --code "S3Bucket=$ARTIFACTS,S3Key=function.zip" \
+    --environment "file://$WORK/environment.json" >/dev/null
+  awslocal lambda wait function-active-v2 --function-name "$name"
+  echo "  $name ($handler)"
+done
+
+function_arn() { awslocal lambda get-function --function-name "$($RENDER name "$1")" --query Configuration.FunctionArn --output text; }
+
+echo "emotionfy: state machine (chalicelib/pipeline/state_machine.asl.json)"
+$RENDER asl > "$WORK/definition.json"
+awslocal stepfunctions create-state-machine --name "$PREFIX-analysis" --role-arn "$ROLE_ARN" \
+  --definition "file://$WORK/definition.json" >/dev/null
+
+echo "emotionfy: upload notification (uploads/ -> on_upload)"
+ON_UPLOAD_ARN=$(function_arn on_upload)
+awslocal s3api put-bucket-notification-configuration --bucket "$UPLOADS" --notification-configuration "{
+  \"LambdaFunctionConfigurations\": [{\"LambdaFunctionArn\": \"$ON_UPLOAD_ARN\", \"Events\": [\"s3:ObjectCreated:*\"],
+  \"Filter\": {\"Key\": {\"FilterRules\": [{\"Name\": \"prefix\", \"Value\": \"uploads/\"}]}}}]}"
+
+echo "emotionfy: REST API"
+$RENDER openapi "$(function_arn api)" "$(function_arn authorizer)" > "$WORK/openapi.json"
+API_ID=$(awslocal apigateway import-rest-api --body "fileb://$WORK/openapi.json" --query id --output text)
+awslocal apigateway create-deployment --rest-api-id "$API_ID" --stage-name api >/dev/null
+API_URL="http://$API_ID.execute-api.localhost.localstack.cloud:4566/api"
+echo "{\"apiUrl\": \"$API_URL\"}" > "$WORK/config.json"
+awslocal s3 cp "$WORK/config.json" "s3://$ARTIFACTS/config.json" >/dev/null
+
+echo "emotionfy: ready. API $API_URL (GET $API_URL/health); web app config: s3://$ARTIFACTS/config.json"

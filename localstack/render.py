@@ -1,0 +1,203 @@
+"""What localstack/init/ready.d/deploy.sh needs, rendered from the same files Terraform reads.
+
+Standard library only (it runs inside the LocalStack container):
+
+    python3 render.py functions                 "key handler" per line (infra/terraform/handlers.json)
+    python3 render.py name KEY                  the function name of a function key
+    python3 render.py environment [SM_ARN]      the functions' environment (`aws lambda --environment`)
+    python3 render.py asl                       the state machine: the one ASL file, ARNs filled in
+    python3 render.py openapi API_ARN AUTH_ARN  the REST API (infra/terraform/api_routes.json)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM = ROOT / "infra" / "terraform"
+REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+ACCOUNT = "000000000000"  # LocalStack's default account
+NAME_PREFIX = "emotionfy-local"
+# Lambda containers reach LocalStack under this name (LocalStack's DNS); browsers on the host reach the
+# same name, which resolves to 127.0.0.1, so presigned URLs work from both sides.
+ENDPOINT = "http://localhost.localstack.cloud:4566"
+CORS_ORIGIN = os.environ.get("EMOTIONFY_CORS_ORIGIN", "http://localhost:8080")
+JWT_SECRET_PARAM = f"/{NAME_PREFIX}/jwt-secret"
+MONGODB_URI_PARAM = f"/{NAME_PREFIX}/mongodb-uri"
+
+
+def handlers() -> dict[str, str]:
+    loaded: dict[str, str] = json.loads((TERRAFORM / "handlers.json").read_text())
+    return loaded
+
+
+def function_name(key: str) -> str:
+    """The same naming as modules/lambdas: emotionfy-<env>-<key with hyphens>."""
+    return f"{NAME_PREFIX}-{key.replace('_', '-')}"
+
+
+def function_arn(key: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(key)}"
+
+
+def state_machine_arn() -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{NAME_PREFIX}-analysis"
+
+
+def environment(state_machine: str) -> dict[str, str]:
+    """The cloud's environment (modules/lambdas), pointed at LocalStack and the redis/mongo containers."""
+    return {
+        "AWS_ENDPOINT_URL": ENDPOINT,
+        "EMOTIONFY_UPLOADS_BUCKET": f"{NAME_PREFIX}-uploads",
+        "EMOTIONFY_STATE_MACHINE_ARN": state_machine,
+        "MONGODB_URI_PARAM": MONGODB_URI_PARAM,
+        "MONGODB_DATABASE": "emotionfy",
+        "MONGODB_TIMEOUT_MS": "3000",
+        "REDIS_URL": "redis://redis:6379/0",
+        "REDIS_TIMEOUT_SECONDS": "2",
+        "EMOTIONFY_JWT_SECRET_PARAM": JWT_SECRET_PARAM,
+        "EMOTIONFY_ACCESS_TOKEN_SECONDS": "900",
+        "EMOTIONFY_REFRESH_TOKEN_SECONDS": "2592000",
+        "EMOTIONFY_LOGIN_FAILURES_EMAIL": "5",
+        "EMOTIONFY_LOGIN_FAILURES_IP": "20",
+        "EMOTIONFY_LOGIN_WINDOW_SECONDS": "900",
+        "EMOTIONFY_REGISTRATIONS_PER_IP": "20",
+        "EMOTIONFY_REGISTRATION_WINDOW_SECONDS": "3600",
+        "EMOTIONFY_MAX_UPLOAD_BYTES": "524288000",
+        "EMOTIONFY_UPLOAD_URL_SECONDS": "900",
+        "EMOTIONFY_MEDIA_URL_SECONDS": "300",
+        "EMOTIONFY_STATS_CACHE_SECONDS": "3600",
+        "EMOTIONFY_CORS_ORIGIN": CORS_ORIGIN,
+        "EMOTIONFY_MAP_MAX_CONCURRENCY": "4",
+        "EMOTIONFY_REKOGNITION_SAMPLE_FPS": "1",
+        "EMOTIONFY_MODEL_DIR": "/var/task/model/onnx",
+        "EMOTIONFY_SAMPLE_FPS": "5",
+        "EMOTIONFY_SEGMENT_SECONDS": "10",
+        "EMOTIONFY_MAX_SEGMENTS": "200",
+        "EMOTIONFY_CLASSIFIER": "ensemble",
+        "EMOTIONFY_DETECTOR": "haar",
+        "POWERTOOLS_SERVICE_NAME": "emotionfy",
+        "POWERTOOLS_METRICS_NAMESPACE": "Emotionfy",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def asl() -> str:
+    """chalicelib/pipeline/state_machine.asl.json rendered by chalicelib's own `definition.render`."""
+    sys.path.insert(0, str(ROOT))
+    from chalicelib.pipeline import definition
+
+    return definition.render({ph: function_arn(fn) for ph, fn in definition.FUNCTIONS.items()})
+
+
+def _invoke_uri(arn: str) -> str:
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+
+
+def openapi(api_arn: str, authorizer_arn: str) -> dict[str, Any]:
+    """The REST API as modules/api builds it: one resource per Chalice route, the TOKEN authorizer on the
+    guarded ones, mock CORS preflights, the gateway responses of infra/terraform/gateway_responses.json."""
+    routes = json.loads((TERRAFORM / "api_routes.json").read_text())
+    responses = json.loads((TERRAFORM / "gateway_responses.json").read_text())
+    allowed_headers = "Authorization,Content-Type"
+    cors = {"Access-Control-Allow-Origin": CORS_ORIGIN, "Access-Control-Allow-Headers": allowed_headers}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        path = route["path"]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"\{([a-z_]+)\}", path)
+        ]
+        operation: dict[str, Any] = {
+            "parameters": parameters,
+            "responses": {},
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": _invoke_uri(api_arn),
+            },
+        }
+        if route["authorized"]:
+            operation["security"] = [{"jwt_auth": []}]
+        paths.setdefault(path, {})[route["method"].lower()] = operation
+    for operations in paths.values():
+        methods = ",".join([m.upper() for m in operations] + ["OPTIONS"])
+        operations["options"] = {
+            "responses": {"200": {"description": "CORS preflight"}},
+            "x-amazon-apigateway-integration": {
+                "type": "mock",
+                "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                "responses": {
+                    "default": {
+                        "statusCode": "200",
+                        "responseParameters": {
+                            "method.response.header.Access-Control-Allow-Origin": f"'{CORS_ORIGIN}'",
+                            "method.response.header.Access-Control-Allow-Methods": f"'{methods}'",
+                            "method.response.header.Access-Control-Allow-Headers": f"'{allowed_headers}'",
+                            "method.response.header.Access-Control-Max-Age": "'600'",
+                        },
+                    }
+                },
+            },
+        }
+    gateway_responses = {
+        kind: {
+            **({"statusCode": spec["status"]} if spec["status"] else {}),
+            "responseParameters": {
+                f"gatewayresponse.header.{name}": f"'{value}'"
+                for name, value in {**cors, **spec["headers"]}.items()
+            },
+            "responseTemplates": {"application/json": spec["template"]},
+        }
+        for kind, spec in responses.items()
+    }
+    return {
+        "openapi": "3.0.1",
+        "info": {"title": NAME_PREFIX, "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "jwt_auth": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "x-amazon-apigateway-authtype": "custom",
+                    "x-amazon-apigateway-authorizer": {
+                        "type": "token",
+                        "authorizerUri": _invoke_uri(authorizer_arn),
+                        "authorizerResultTtlInSeconds": 0,
+                    },
+                }
+            }
+        },
+        "x-amazon-apigateway-gateway-responses": gateway_responses,
+    }
+
+
+def main(argv: list[str]) -> int:
+    command, args = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "functions":
+        for key, handler in handlers().items():
+            print(key, handler)
+    elif command == "environment":
+        print(json.dumps({"Variables": environment(args[0] if args else state_machine_arn())}))
+    elif command == "asl":
+        print(asl())
+    elif command == "openapi" and len(args) == 2:
+        print(json.dumps(openapi(args[0], args[1]), indent=1))
+    elif command == "name" and len(args) == 1:
+        print(function_name(args[0]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
