@@ -89,6 +89,7 @@ screenshots:
 bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.cold_start
 
 clean:
 	rm -rf $(VENV) $(TOOLS) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)
