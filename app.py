@@ -20,10 +20,10 @@ from chalicelib.auth import authorizer as token_authorizer
 from chalicelib.auth import service as auth
 from chalicelib.auth.tokens import AccessClaims
 from chalicelib.deps import deps
-from chalicelib.health import engine_health, service_health
+from chalicelib.health import engine_health, engine_installed, service_health
 from chalicelib.http import json_api, no_content, ok, with_error_shape
 from chalicelib.observability import logger, observed
-from chalicelib.pipeline import start, steps
+from chalicelib.pipeline import start
 from chalicelib.settings import engine_settings, service_settings
 from chalicelib.validation import json_object
 
@@ -194,14 +194,14 @@ def _models_ok() -> bool:
 @app.route("/health", methods=["GET"], cors=cors)
 def health() -> Response:
     d = deps()
-    status, body = service_health(
-        {
-            "mongodb": lambda: d.db.command("ping"),
-            "redis": lambda: d.redis.ping(),
-            "s3": lambda: d.s3.head_bucket(Bucket=d.settings.uploads_bucket),
-            "models": _models_ok,
-        }
-    )
+    checks = {
+        "mongodb": lambda: d.db.command("ping"),
+        "redis": lambda: d.redis.ping(),
+        "s3": lambda: d.s3.head_bucket(Bucket=d.settings.uploads_bucket),
+    }
+    if engine_installed():  # the local stack runs everything in one process; the cloud API has no engine
+        checks["models"] = _models_ok
+    status, body = service_health(checks)
     return ok(body, status)
 
 
@@ -231,22 +231,30 @@ def _handle_upload(raw: dict[str, Any], context: Any) -> None:
 @app.lambda_function(name="pipeline_probe")
 @observed("video_id", emits_metrics=False)
 def pipeline_probe(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.pipeline import steps  # the engine: only in the pipeline image, not the zip functions
+
     return steps.probe_step(deps(), event)
 
 
 @app.lambda_function(name="pipeline_analyze_segment")
 @observed("video_id")
 def pipeline_analyze_segment(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.pipeline import steps  # the engine: only in the pipeline image, not the zip functions
+
     return steps.analyze_segment_step(deps(), event)
 
 
 @app.lambda_function(name="pipeline_merge")
 @observed("video_id")
 def pipeline_merge(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.pipeline import steps  # the engine: only in the pipeline image, not the zip functions
+
     return steps.merge_step(deps(), event)
 
 
 @app.lambda_function(name="pipeline_mark_failed")
 @observed("video_id")
 def pipeline_mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.pipeline import steps  # the engine: only in the pipeline image, not the zip functions
+
     return steps.mark_failed_step(deps(), event)

@@ -1,7 +1,8 @@
 """Cold-start cost of the engine's native packages, as the pipeline Lambdas would pay it.
 
-Installs the layer's requirements, stripped exactly as `layers/onnx-runtime/build_layer.py` strips them,
-for this interpreter (the layer targets python3.12; this machine has 3.11) into .bench/, then times, in
+Installs the engine's native packages, stripped exactly as `layers/onnx-runtime/build_layer.py` strips them
+for the pipeline image, for this interpreter (the image runs python3.12; this machine has 3.11) into
+.bench/, then times, in
 fresh `python -S` processes with only that tree and the repository on sys.path: importing numpy, cv2, av
 and onnxruntime; importing `app` (the Chalice app with every handler); and loading the ONNX classifier and
 the Haar cascade (what a first segment pays). Median of several runs; rewrites the cold-start section of

@@ -6,17 +6,27 @@ Checks the ONNX models load, and that MongoDB, Redis and the uploads bucket answ
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chalicelib.engine.errors import ModelError
-from chalicelib.engine.expressions import OnnxExpressionClassifier
 from chalicelib.observability import logger
+
+#: The engine's native packages: in the pipeline image and on a developer's machine, not in the zip
+#: functions (API, authorizer, upload event), which must import without them.
+ENGINE_PACKAGES = ("numpy", "cv2", "av", "onnxruntime")
+
+
+def engine_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ENGINE_PACKAGES)
 
 
 def engine_health(model_dir: Path, classifier: str) -> tuple[int, dict[str, Any]]:
     """HTTP status and body: 200 when the classifier loads, 503 with the reason when it does not."""
+    from chalicelib.engine.errors import ModelError
+    from chalicelib.engine.expressions import OnnxExpressionClassifier
+
     try:
         loaded = OnnxExpressionClassifier(model_dir, classifier)
     except ModelError as exc:

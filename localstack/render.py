@@ -2,9 +2,11 @@
 
 Standard library only (it runs inside the LocalStack container):
 
-    python3 render.py functions                 "key handler" per line (infra/terraform/handlers.json)
+    python3 render.py functions                 "key handler Zip|Image" per line (handlers.json)
     python3 render.py name KEY                  the function name of a function key
-    python3 render.py environment [SM_ARN]      the functions' environment (`aws lambda --environment`)
+    python3 render.py environment [SM_ARN] [zip|image]
+                                                the functions' environment (`aws lambda --environment`);
+                                                `image`: the models where the pipeline image has them
     python3 render.py asl                       the state machine: the one ASL file, ARNs filled in
     python3 render.py openapi API_ARN AUTH_ARN  the REST API (infra/terraform/api_routes.json)
 """
@@ -36,6 +38,17 @@ def handlers() -> dict[str, str]:
     return loaded
 
 
+#: Where each package has the models: the kit's zip carries them in /var/task, the pipeline image (like
+#: the cloud, Terraform's app_settings.model_dir) in /opt/model/onnx.
+MODEL_DIRS = {"zip": "/var/task/model/onnx", "image": "/opt/model/onnx"}
+
+
+def package_type(key: str) -> str:
+    """The cloud's rule (modules/lambdas `image_functions`): the state machine's functions, pipeline_*,
+    run from the container image; the others from the zip."""
+    return "Image" if key.startswith("pipeline_") else "Zip"
+
+
 def function_name(key: str) -> str:
     """The same naming as modules/lambdas: emotionfy-<env>-<key with hyphens>."""
     return f"{NAME_PREFIX}-{key.replace('_', '-')}"
@@ -49,7 +62,7 @@ def state_machine_arn() -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{NAME_PREFIX}-analysis"
 
 
-def environment(state_machine: str) -> dict[str, str]:
+def environment(state_machine: str, package: str = "zip") -> dict[str, str]:
     """The cloud's environment (modules/lambdas), pointed at LocalStack and the redis/mongo containers."""
     return {
         "AWS_ENDPOINT_URL": ENDPOINT,
@@ -75,7 +88,7 @@ def environment(state_machine: str) -> dict[str, str]:
         "EMOTIONFY_CORS_ORIGIN": CORS_ORIGIN,
         "EMOTIONFY_MAP_MAX_CONCURRENCY": "4",
         "EMOTIONFY_REKOGNITION_SAMPLE_FPS": "1",
-        "EMOTIONFY_MODEL_DIR": "/var/task/model/onnx",
+        "EMOTIONFY_MODEL_DIR": MODEL_DIRS[package],
         "EMOTIONFY_SAMPLE_FPS": "5",
         "EMOTIONFY_SEGMENT_SECONDS": "10",
         "EMOTIONFY_MAX_SEGMENTS": "200",
@@ -184,9 +197,14 @@ def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("", [])
     if command == "functions":
         for key, handler in handlers().items():
-            print(key, handler)
-    elif command == "environment":
-        print(json.dumps({"Variables": environment(args[0] if args else state_machine_arn())}))
+            print(key, handler, package_type(key))
+    elif command == "environment" and len(args) <= 2 and args[1:] in ([], ["zip"], ["image"]):
+        package = args[1] if len(args) == 2 else "zip"
+        print(
+            json.dumps(
+                {"Variables": environment(args[0] if args and args[0] else state_machine_arn(), package)}
+            )
+        )
     elif command == "asl":
         print(asl())
     elif command == "openapi" and len(args) == 2:

@@ -249,9 +249,6 @@ def test_lambdas_module_builds_one_function_and_role_per_handler() -> None:
         (resource,) = _resources(main, kind).values()
         assert resource["for_each"] == "${local.handlers}", kind
     function = _resources(main, "aws_lambda_function")["this"]
-    assert function["handler"] == "${each.value}"
-    assert function["runtime"] == "${var.runtime}"
-    assert function["layers"] == ["${aws_lambda_layer_version.engine.arn}"]
     assert function["tracing_config"][0]["mode"] == "Active"
     assert function["vpc_config"][0]["subnet_ids"] == "${var.subnet_ids}"
     assert function["environment"][0]["variables"] == "${local.environment}"
@@ -263,6 +260,60 @@ def test_lambdas_module_builds_one_function_and_role_per_handler() -> None:
         assert set(variables[tuning]["default"]) == set(_handlers()), tuning
     assert variables["reserved_concurrency"]["default"]["pipeline_analyze_segment"] > 0
     assert variables["timeout_seconds"]["default"]["api"] < 29, "API Gateway gives up after 29 s"
+
+
+IMAGE = "contains(local.image_functions, each.key)"
+
+
+def test_pipeline_functions_run_from_the_image_and_the_others_from_the_zip() -> None:
+    """The four state-machine functions import the engine (288.7 MB with the models, over a zip function's
+    250 MB: layers/onnx-runtime/README.md) and run from one container image, each with its handler from
+    handlers.json as the image's command; the API, authorizer and on_upload run from the zip. No layer."""
+    from chalicelib.pipeline import definition
+
+    main = MODULES / "lambdas" / "main.tf"
+    image_functions = _locals(main)["image_functions"]
+    assert image_functions == (
+        '${toset([for key, _ in local.handlers : key if startswith(key, "pipeline_")])}'
+    )
+    pipeline = {key for key in _handlers() if key.startswith("pipeline_")}
+    assert pipeline == set(definition.FUNCTIONS.values()), "the image runs exactly the state machine's tasks"
+    assert {"api", "authorizer", "on_upload"} == set(_handlers()) - pipeline
+
+    function = _resources(main, "aws_lambda_function")["this"]
+    assert function["package_type"] == f'${{{IMAGE} ? "Image" : "Zip"}}'
+    assert function["image_uri"] == f"${{{IMAGE} ? var.pipeline_image_uri : null}}"
+    image_config = function["dynamic"][0]["image_config"]
+    assert image_config["for_each"] == f"${{{IMAGE} ? [each.value] : []}}", "command = the handler"
+    assert image_config["content"][0]["command"] == ["${image_config.value}"]
+    assert function["handler"] == f"${{{IMAGE} ? null : each.value}}"
+    assert function["runtime"] == f"${{{IMAGE} ? null : var.runtime}}"
+    for attribute in ("s3_bucket", "s3_key", "source_code_hash"):
+        assert function[attribute].startswith(f"${{{IMAGE} ? null : "), attribute
+    assert "layers" not in function
+    assert not _resources(main, "aws_lambda_layer_version"), "no layer any more"
+    tf_text = "\n".join(p.read_text() for p in TF_FILES)
+    assert "aws_lambda_layer_version" not in tf_text and "layer_zip" not in tf_text
+    assert not re.search(r"^\s*layers\s*=", tf_text, re.MULTILINE), "no function attaches a layer"
+
+    lambdas = _modules(DEV / "main.tf")["lambdas"]
+    assert lambdas["pipeline_image_uri"] == "${var.pipeline_image_uri}"
+
+
+def test_registry_keeps_the_pipeline_image_scanned_immutable_and_encrypted() -> None:
+    main = MODULES / "registry" / "main.tf"
+    repository = _resources(main, "aws_ecr_repository")["pipeline"]
+    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_scanning_configuration"][0]["scan_on_push"] is True
+    encryption = repository["encryption_configuration"][0]
+    assert encryption == {"encryption_type": "KMS", "kms_key": "${var.kms_key_arn}"}
+    lifecycle = _resources(main, "aws_ecr_lifecycle_policy")["pipeline"]
+    assert lifecycle["repository"] == "${aws_ecr_repository.pipeline.name}"
+    assert "imageCountMoreThan" in lifecycle["policy"] and "var.keep_images" in lifecycle["policy"]
+    policy = _resources(main, "aws_ecr_repository_policy")["pipeline"]["policy"]
+    assert "lambda.amazonaws.com" in policy and "aws:sourceArn" in policy
+    registry = _modules(DEV / "main.tf")["registry"]
+    assert registry["kms_key_arn"] == "${module.kms.key_arn}"
 
 
 def test_lambda_environment_sets_every_setting_the_code_reads() -> None:
@@ -451,6 +502,18 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
         assert re.search(rf"\$RENDER {command}\b", script), f"deploy.sh does not use render.py {command}"
     assert '--handler "$handler"' in script
     assert render.handlers() == _handlers()
+    # The pipeline functions: the image with their handler as command (LocalStack Pro), else the zip.
+    flat = re.sub(r"\\\n\s*", "", script)  # continued lines joined
+    assert '--package-type Image --code "ImageUri=$PIPELINE_IMAGE" --image-config "Command=$handler"' in flat
+    assert "while read -r key handler package; do" in script
+    images = {k for k in _handlers() if render.package_type(k) == "Image"}
+    assert (
+        images == set(definition.FUNCTIONS.values()) == {k for k in _handlers() if k.startswith("pipeline_")}
+    )
+    assert render.environment("x", "image")["EMOTIONFY_MODEL_DIR"] == "/opt/model/onnx"
+    assert "/opt/model/onnx/" in (ROOT / "layers" / "onnx-runtime" / "Dockerfile").read_text()
+    build = (LOCALSTACK / "build.sh").read_text()
+    assert "docker build --platform linux/amd64 -f layers/onnx-runtime/Dockerfile" in build
     expected = definition.render({p: render.function_arn(f) for p, f in definition.FUNCTIONS.items()})
     assert render.asl() == expected
     lambdas_main = (MODULES / "lambdas" / "main.tf").read_text()
@@ -527,12 +590,17 @@ mock_provider "aws" {
 
 variables {
   atlas_org_id = "0123456789abcdef01234567"
-  function_zip = "FUNCTION_ZIP"
-  layer_zip    = "LAYER_ZIP"
+  function_zip       = "FUNCTION_ZIP"
+  pipeline_image_uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/emotionfy-dev-pipeline:test"
 }
 
 run "plan" {
   command = plan
+
+  assert {
+    condition     = jsonencode(module.lambdas.packaging) == jsonencode(EXPECTED_PACKAGING)
+    error_message = "pipeline_* from the image with their handler as command, the others from the zip"
+  }
 }
 """
 
@@ -564,11 +632,19 @@ def test_dev_environment_plans_against_mocked_aws(tmp_path: Path) -> None:
     versions = (dev / "versions.tf").read_text()
     versions = re.sub(r"\n    (mongodbatlas|random) = \{.*?\n    \}", "", versions, flags=re.S)
     (dev / "versions.tf").write_text(versions.replace('provider "mongodbatlas" {}', ""))
-    for artefact in ("function.zip", "layer.zip"):
-        (tmp_path / artefact).write_bytes(b"not a real package")
+    (tmp_path / "function.zip").write_bytes(b"not a real package")
     (dev / "tests").mkdir()
     mock = MOCK_TEST.replace("FUNCTION_ZIP", str(tmp_path / "function.zip"))
-    (dev / "tests" / "plan.tftest.hcl").write_text(mock.replace("LAYER_ZIP", str(tmp_path / "layer.zip")))
+    # The plan itself must deploy the state machine's functions from the image, each with its handler
+    # from handlers.json as command, and the others from the zip with their handler (no layer anywhere).
+    expected = {
+        key: {"package_type": "Image", "command": [handler], "handler": None}
+        if key.startswith("pipeline_")
+        else {"package_type": "Zip", "command": None, "handler": handler}
+        for key, handler in _handlers().items()
+    }
+    mock = mock.replace("EXPECTED_PACKAGING", json.dumps(expected))
+    (dev / "tests" / "plan.tftest.hcl").write_text(mock)
     config = tmp_path / "terraform.rc"
     config.write_text(
         "provider_installation {\n"

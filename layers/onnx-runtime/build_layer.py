@@ -1,13 +1,19 @@
-"""Build the Lambda layer (native engine packages + ONNX models) and the function package, and measure them.
+"""Build and measure the two deployment packages: the zip functions' package and the pipeline image's content.
 
     python layers/onnx-runtime/build_layer.py [--python 3.12] [--arch x86_64|arm64]
+    python layers/onnx-runtime/build_layer.py --image-tree DIR    (inside the Dockerfile's build stage)
 
-Both are installed from manylinux wheels for the target runtime (`pip install --platform ...
---only-binary=:all: --target`), stripped of what Lambda never loads (tests, headers, caches, docs, the
-packages' offline tools, the C-API copy of onnxruntime, all Haar cascades but the one we use, packages the
-runtime already has), and zipped. The layer unpacks to /opt: packages in /opt/python (on sys.path), models
-in /opt/model/onnx (Terraform's `EMOTIONFY_MODEL_DIR`). Prints the unzipped sizes: Lambda allows 250 MB for
-the function and all its layers together, unzipped, and exits 1 above it.
+The zip functions (api, authorizer, on_upload) get app.py, chalicelib, Chalice's runtime (chalice/app.py,
+what `chalice package` adds) and requirements.txt's light packages: `build_function()`. The pipeline
+functions run from one container image (./Dockerfile) that carries, in addition, the engine's native
+packages (numpy, OpenCV, PyAV, onnxruntime) and the ONNX models: `build_layer()` builds that part (the name
+is historical: it was a Lambda layer, which cannot fit, see README.md). Everything is installed from
+manylinux wheels for the target runtime (`pip install --platform ... --only-binary=:all: --target`) and
+stripped of what Lambda never loads (tests, headers, caches, docs, the packages' offline tools, the C-API
+copy of onnxruntime, all Haar cascades but the one we use, packages the runtime already has).
+
+Prints the unzipped sizes and two verdicts: the zip functions against Lambda's 250 MB (function + layers,
+unzipped), the image against its 10 GB; exits 1 when either is over.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
+import tomllib
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +35,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BUILD = HERE / "build"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+#: A container image function may be up to 10 GB (uncompressed image, all layers).
+LAMBDA_IMAGE_LIMIT = 10 * 1024**3
+#: What `chalice package` copies of Chalice into a deployment: its runtime, standard library only.
+CHALICE_RUNTIME_FILES = ("__init__.py", "app.py")
 ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
 #: The glibc of each runtime's OS: python3.12 runs on Amazon Linux 2023 (glibc 2.34), python3.11 on Amazon
 #: Linux 2 (glibc 2.26), where current onnxruntime wheels (manylinux_2_27+) do not load.
@@ -160,6 +172,51 @@ def install_layer_packages(
     _strip_layer(target)
 
 
+def chalice_requirement() -> str:
+    """pyproject.toml's Chalice requirement (the one place its range is written)."""
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (requirement,) = [
+        d for d in dependencies if d.split("<")[0].split(">")[0].split("=")[0].strip() == "chalice"
+    ]
+    return str(requirement)
+
+
+def install_chalice_runtime(target: Path, python: str, arch: str) -> None:
+    """chalice/__init__.py and chalice/app.py, as `chalice package` puts them in a deployment: app.py
+    imports `chalice`, whose CLI and deployer (and their dependencies) Lambda never needs."""
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text(chalice_requirement() + "\n")
+        _pip_install(requirements, Path(scratch) / "site", python, arch, no_deps=True)
+        (target / "chalice").mkdir(parents=True, exist_ok=True)
+        for name in CHALICE_RUNTIME_FILES:
+            shutil.copy2(Path(scratch) / "site" / "chalice" / name, target / "chalice" / name)
+
+
+def install_function_packages(target: Path, python: str, arch: str) -> None:
+    """requirements.txt's packages less what Lambda provides (boto3) and `cryptography`, stripped, and
+    Chalice's runtime."""
+    _pip_install(ROOT / "requirements.txt", target, python, arch)
+    for name in FUNCTION_EXCLUDED_DISTRIBUTIONS:
+        _remove_distribution(target, name)
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    _strip(target)
+    install_chalice_runtime(target, python, arch)
+
+
+def install_image_packages(target: Path, python: str = "3.12", arch: str = "x86_64") -> None:
+    """The pipeline image's /var/task without the application: the engine packages (as `build_layer`
+    installs them) and the function packages (as `build_function` does), each stripped by its own rules.
+    The Dockerfile's build stage runs this (`--image-tree`) so the image and the measured trees agree."""
+    with tempfile.TemporaryDirectory() as scratch:
+        engine, function = Path(scratch) / "engine", Path(scratch) / "function"
+        install_layer_packages(engine, python, arch)
+        install_function_packages(function, python, arch)
+        target.mkdir(parents=True, exist_ok=True)
+        for tree in (engine, function):
+            shutil.copytree(tree, target, dirs_exist_ok=True, symlinks=True)
+
+
 def _zip(source: Path, archive: Path) -> None:
     archive.unlink(missing_ok=True)
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
@@ -202,18 +259,28 @@ def build_layer(python: str = "3.12", arch: str = "x86_64", model_dir: Path | No
 
 
 def build_function(python: str = "3.12", arch: str = "x86_64") -> Built:
-    """What `chalice package` deploys: app.py, chalicelib/ and requirements.txt's packages (light ones),
-    less what the Lambda runtime provides (boto3, botocore) and `cryptography` (unused: HS256)."""
+    """What `chalice package` deploys for the zip functions: app.py, chalicelib/, Chalice's runtime and
+    requirements.txt's packages (light ones), less what the Lambda runtime provides (boto3, botocore) and
+    `cryptography` (unused: HS256). The packages are reinstalled only when requirements.txt, pyproject.toml
+    (Chalice's range), the target or this script change; app.py and chalicelib are copied every time."""
     requirements = ROOT / "requirements.txt"
+    stamp = _stamp(
+        requirements.read_bytes(),
+        chalice_requirement().encode(),
+        Path(__file__).read_bytes(),
+        python.encode(),
+        arch.encode(),
+    )
     directory = BUILD / f"function-py{python}-{arch}"
     archive = BUILD / f"emotionfy-function-py{python}-{arch}.zip"
+    packages = BUILD / f"function-packages-py{python}-{arch}"
+    if not ((packages / ".stamp").is_file() and (packages / ".stamp").read_text() == stamp):
+        shutil.rmtree(packages, ignore_errors=True)
+        packages.mkdir(parents=True)
+        install_function_packages(packages, python, arch)
+        (packages / ".stamp").write_text(stamp)
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    _pip_install(requirements, directory, python, arch)
-    for name in FUNCTION_EXCLUDED_DISTRIBUTIONS:
-        _remove_distribution(directory, name)
-    shutil.rmtree(directory / "bin", ignore_errors=True)
-    _strip(directory)
+    shutil.copytree(packages, directory, symlinks=True, ignore=shutil.ignore_patterns(".stamp"))
     shutil.copy2(ROOT / "app.py", directory / "app.py")
     shutil.copytree(
         ROOT / "chalicelib", directory / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -222,30 +289,68 @@ def build_function(python: str = "3.12", arch: str = "x86_64") -> Built:
     return Built(directory, archive, _size(directory))
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The measured sizes against Lambda's limits."""
+
+    layer_bytes: int  # the engine packages and models (image only)
+    function_bytes: int  # the zip functions' package (also in the image)
+
+    @property
+    def image_bytes(self) -> int:
+        return self.layer_bytes + self.function_bytes
+
+    @property
+    def zip_fits(self) -> bool:
+        """A zip function: its package, unzipped, with no layer (none is attached any more)."""
+        return self.function_bytes <= LAMBDA_UNZIPPED_LIMIT
+
+    @property
+    def image_fits(self) -> bool:
+        """The pipeline image's Python content (the base image's own ~0.6 GB is not counted)."""
+        return self.image_bytes <= LAMBDA_IMAGE_LIMIT
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--python", default="3.12", choices=sorted(GLIBC))
     parser.add_argument("--arch", default="x86_64", choices=sorted(ARCHES))
+    parser.add_argument(
+        "--image-tree", type=Path, help="install the image's packages into this directory and stop"
+    )
     args = parser.parse_args(argv)
+    if args.image_tree:
+        install_image_packages(args.image_tree, args.python, args.arch)
+        print(f"image packages in {args.image_tree}: {_size(args.image_tree) / 2**20:.1f} MB")
+        return 0
     layer = build_layer(args.python, args.arch)
     function = build_function(args.python, args.arch)
-    total = layer.unzipped_bytes + function.unzipped_bytes
+    verdict = Verdict(layer.unzipped_bytes, function.unzipped_bytes)
     report = {
-        "layer_zip": str(layer.archive.relative_to(ROOT)),
-        "layer_unzipped_mb": round(layer.unzipped_bytes / 2**20, 1),
-        "layer_zipped_mb": round(layer.archive.stat().st_size / 2**20, 1),
         "function_zip": str(function.archive.relative_to(ROOT)),
         "function_unzipped_mb": round(function.unzipped_bytes / 2**20, 1),
-        "total_unzipped_mb": round(total / 2**20, 1),
-        "lambda_limit_mb": LAMBDA_UNZIPPED_LIMIT // 2**20,
+        "function_zipped_mb": round(function.archive.stat().st_size / 2**20, 1),
+        "zip_limit_mb": LAMBDA_UNZIPPED_LIMIT // 2**20,
+        "zip_functions_fit": verdict.zip_fits,
+        "engine_and_models_mb": round(layer.unzipped_bytes / 2**20, 1),
+        "image_content_mb": round(verdict.image_bytes / 2**20, 1),
+        "image_limit_mb": LAMBDA_IMAGE_LIMIT // 2**20,
+        "image_fits": verdict.image_fits,
     }
     print(json.dumps(report, indent=1))
-    if total > LAMBDA_UNZIPPED_LIMIT:
-        print(f"too big: {total / 2**20:.1f} MB unzipped > 250 MB", file=sys.stderr)
-        return 1
-    return 0
+    failed = 0
+    if not verdict.zip_fits:
+        print(
+            f"zip functions too big: {function.unzipped_bytes / 2**20:.1f} MB unzipped > 250 MB",
+            file=sys.stderr,
+        )
+        failed = 1
+    if not verdict.image_fits:
+        print(f"pipeline image too big: {verdict.image_bytes / 2**30:.2f} GB > 10 GB", file=sys.stderr)
+        failed = 1
+    return failed
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ PREFIX=emotionfy-local
 UPLOADS="$PREFIX-uploads"
 ARTIFACTS="$PREFIX-artifacts"
 PACKAGE="$REPO/localstack/build/function.zip"
+# The pipeline functions' image (built by localstack/build.sh). Empty: they run from the zip too, because
+# LocalStack Community refuses container-image functions ("Container images are a Pro feature"); set with
+# LocalStack Pro (docker-compose.pro.yml), as the cloud runs them.
+PIPELINE_IMAGE="${EMOTIONFY_PIPELINE_IMAGE:-}"
 REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 CORS_ORIGIN="${EMOTIONFY_CORS_ORIGIN:-http://localhost:8080}"
 WORK="$(mktemp -d)"
@@ -35,7 +39,8 @@ ROLE_ARN=$(awslocal iam create-role --role-name "$PREFIX" --query Role.Arn --out
   --assume-role-policy-document '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
     "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}')
 $RENDER environment > "$WORK/environment.json"
-$RENDER functions | while read -r key handler; do
+$RENDER environment "" image > "$WORK/environment-image.json"
+$RENDER functions | while read -r key handler package; do
   name=$($RENDER name "$key")
   timeout=30
   memory=1024
@@ -43,12 +48,22 @@ $RENDER functions | while read -r key handler; do
     pipeline_analyze_segment) timeout=600; memory=3008 ;;
     pipeline_probe | pipeline_merge) timeout=300 ;;
   esac
-  awslocal lambda create-function --function-name "$name" --runtime python3.11 --handler "$handler" \
-    --role "$ROLE_ARN" --timeout "$timeout" --memory-size "$memory" \
-    --code "S3Bucket=$ARTIFACTS,S3Key=function.zip" \
-    --environment "file://$WORK/environment.json" >/dev/null
+  if [ "$package" = Image ] && [ -n "$PIPELINE_IMAGE" ]; then
+    # As modules/lambdas: the image, with this function's handler as its command.
+    awslocal lambda create-function --function-name "$name" --package-type Image \
+      --code "ImageUri=$PIPELINE_IMAGE" --image-config "Command=$handler" \
+      --role "$ROLE_ARN" --timeout "$timeout" --memory-size "$memory" \
+      --environment "file://$WORK/environment-image.json" >/dev/null
+    where="image $PIPELINE_IMAGE"
+  else
+    awslocal lambda create-function --function-name "$name" --runtime python3.11 --handler "$handler" \
+      --role "$ROLE_ARN" --timeout "$timeout" --memory-size "$memory" \
+      --code "S3Bucket=$ARTIFACTS,S3Key=function.zip" \
+      --environment "file://$WORK/environment.json" >/dev/null
+    where="zip"
+  fi
   awslocal lambda wait function-active-v2 --function-name "$name"
-  echo "  $name ($handler)"
+  echo "  $name ($handler, $where)"
 done
 
 function_arn() { awslocal lambda get-function --function-name "$($RENDER name "$1")" --query Configuration.FunctionArn --output text; }

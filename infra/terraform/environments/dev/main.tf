@@ -63,12 +63,22 @@ module "storage" {
   force_destroy           = var.force_destroy
 }
 
+# The pipeline image's repository: applied first (`terraform apply -target=module.registry`), so the
+# image can be pushed before the functions that run it are created (README: Deploying).
+module "registry" {
+  source       = "../../modules/registry"
+  name_prefix  = local.name
+  kms_key_arn  = module.kms.key_arn
+  keep_images  = var.pipeline_images_kept
+  force_delete = var.force_destroy
+}
+
 module "lambdas" {
   source                     = "../../modules/lambdas"
   name_prefix                = local.name
   handlers_file              = "${local.tf}/handlers.json"
   function_zip               = abspath(var.function_zip)
-  layer_zip                  = abspath(var.layer_zip)
+  pipeline_image_uri         = var.pipeline_image_uri
   runtime                    = var.lambda_runtime
   kms_key_arn                = module.kms.key_arn
   subnet_ids                 = module.network.private_subnet_ids

@@ -28,6 +28,11 @@ output "state_machine_arn" {
   value       = module.pipeline.state_machine_arn
 }
 
+output "pipeline_repository_url" {
+  description = "ECR repository of the pipeline image: docker push here, then apply with pipeline_image_uri."
+  value       = module.registry.repository_url
+}
+
 output "function_names" {
   description = "Lambda function per function key."
   value       = module.lambdas.function_names

@@ -22,14 +22,20 @@ variable "function_zip" {
   default     = "../../../../build/chalice/deployment.zip"
 }
 
-variable "layer_zip" {
-  description = "Engine layer built by layers/onnx-runtime."
+variable "pipeline_image_uri" {
+  description = "Pipeline image pushed to `terraform output -raw pipeline_repository_url`, with its tag or digest (README: Deploying). Null only for the first `-target=module.registry` apply."
   type        = string
-  default     = "../../../../layers/onnx-runtime/build/emotionfy-onnx-layer.zip"
+  default     = null
+}
+
+variable "pipeline_images_kept" {
+  description = "Tagged pipeline images the repository keeps (older ones expire)."
+  type        = number
+  default     = 20
 }
 
 variable "lambda_runtime" {
-  description = "Lambda Python runtime (the layer must be built for it)."
+  description = "Lambda Python runtime of the zip functions (api, authorizer, on_upload); the function package must be built for it."
   type        = string
   default     = "python3.11"
 }

@@ -9,6 +9,10 @@ locals {
   partition = data.aws_partition.current.partition
 
   function_names = { for key, _ in local.handlers : key => "${var.name_prefix}-${replace(key, "_", "-")}" }
+  # The state machine's tasks (pipeline_*) import the engine (NumPy, OpenCV, PyAV, onnxruntime, the
+  # models: 288.7 MB, over a zip function's 250 MB) and run from the container image; the API, the
+  # authorizer and on_upload run from the zip. tests/test_infra.py checks this prefix against the ASL.
+  image_functions = toset([for key, _ in local.handlers : key if startswith(key, "pipeline_")])
 
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.state_machine_name}"
   executions_arn    = "arn:${local.partition}:states:${local.region}:${local.account}:execution:${var.state_machine_name}:*"
@@ -175,7 +179,7 @@ locals {
   }
 }
 
-# --- code: the function package and the engine layer, uploaded to a private artefacts bucket ---
+# --- code: the zip functions' package in a private artefacts bucket; the pipeline image is in ECR ---
 
 module "artifacts" {
   source            = "../bucket"
@@ -191,23 +195,6 @@ resource "aws_s3_object" "function" {
   source      = var.function_zip
   kms_key_id  = var.kms_key_arn
   source_hash = filemd5(var.function_zip)
-}
-
-resource "aws_s3_object" "layer" {
-  bucket      = module.artifacts.id
-  key         = "layers/${filesha256(var.layer_zip)}.zip"
-  source      = var.layer_zip
-  kms_key_id  = var.kms_key_arn
-  source_hash = filemd5(var.layer_zip)
-}
-
-resource "aws_lambda_layer_version" "engine" {
-  layer_name          = "${var.name_prefix}-engine"
-  description         = "onnxruntime, OpenCV, NumPy, PyAV and the ONNX models"
-  s3_bucket           = module.artifacts.id
-  s3_key              = aws_s3_object.layer.key
-  source_code_hash    = filebase64sha256(var.layer_zip)
-  compatible_runtimes = [var.runtime]
 }
 
 # --- one role per function ---
@@ -280,19 +267,28 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116: only on_upload is invoked asynchronously; its failures go to an on-failure destination (below)
-  #checkov:skip=CKV_AWS_272: the package is built by `chalice package` in CI; no AWS Signer profile is set up
+  #checkov:skip=CKV_AWS_272: the zip is built by `chalice package` in CI and the image by docker build; no AWS Signer profile is set up
   for_each      = local.handlers
   function_name = local.function_names[each.key]
   description   = "Emotionfy ${each.key} (${each.value})"
   role          = aws_iam_role.this[each.key].arn
-  handler       = each.value
-  runtime       = var.runtime
   architectures = ["x86_64"]
 
-  s3_bucket        = module.artifacts.id
-  s3_key           = aws_s3_object.function.key
-  source_code_hash = filebase64sha256(var.function_zip)
-  layers           = [aws_lambda_layer_version.engine.arn]
+  # The pipeline functions: one image, each function's handler as the image's command. The others: the
+  # zip, with the Python runtime and the handler. Neither has a layer.
+  package_type = contains(local.image_functions, each.key) ? "Image" : "Zip"
+  image_uri    = contains(local.image_functions, each.key) ? var.pipeline_image_uri : null
+  dynamic "image_config" {
+    for_each = contains(local.image_functions, each.key) ? [each.value] : []
+    content {
+      command = [image_config.value]
+    }
+  }
+  handler          = contains(local.image_functions, each.key) ? null : each.value
+  runtime          = contains(local.image_functions, each.key) ? null : var.runtime
+  s3_bucket        = contains(local.image_functions, each.key) ? null : module.artifacts.id
+  s3_key           = contains(local.image_functions, each.key) ? null : aws_s3_object.function.key
+  source_code_hash = contains(local.image_functions, each.key) ? null : filebase64sha256(var.function_zip)
 
   memory_size                    = lookup(var.memory_mb, each.key, 1024)
   timeout                        = lookup(var.timeout_seconds, each.key, 30)
@@ -310,6 +306,13 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !contains(local.image_functions, each.key) || var.pipeline_image_uri != null
+      error_message = "${each.key} runs from the pipeline image: set pipeline_image_uri (README: Deploying)."
+    }
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]

@@ -22,3 +22,19 @@ output "on_upload_failure_queue_name" {
   description = "Queue receiving S3 events on_upload failed on after its retries."
   value       = aws_sqs_queue.on_upload_failures.name
 }
+
+output "image_function_keys" {
+  description = "Function keys that run from the pipeline container image (the others run from the zip)."
+  value       = sort(local.image_functions)
+}
+
+output "packaging" {
+  description = "How each function is deployed: package type, and the image command or the zip handler."
+  value = {
+    for key, fn in aws_lambda_function.this : key => {
+      package_type = fn.package_type
+      command      = try(fn.image_config[0].command, null)
+      handler      = fn.handler
+    }
+  }
+}

@@ -9,17 +9,22 @@ variable "handlers_file" {
 }
 
 variable "function_zip" {
-  description = "The function package (app.py, chalicelib and their pure-Python dependencies), e.g. from `chalice package`."
+  description = "The zip functions' package (api, authorizer, on_upload: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
   type        = string
 }
 
-variable "layer_zip" {
-  description = "The engine layer (onnxruntime, OpenCV, NumPy, PyAV, the ONNX models): layers/onnx-runtime/build/emotionfy-onnx-layer.zip."
+variable "pipeline_image_uri" {
+  description = "The pipeline functions' container image (layers/onnx-runtime/Dockerfile) in the registry module's repository, by tag or digest: <account>.dkr.ecr.<region>.amazonaws.com/<prefix>-pipeline:<tag>. Null only while nothing but the repository is applied."
   type        = string
+  default     = null
+  validation {
+    condition     = var.pipeline_image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", var.pipeline_image_uri))
+    error_message = "pipeline_image_uri must be an ECR image URI with a tag or a sha256 digest."
+  }
 }
 
 variable "runtime" {
-  description = "Lambda Python runtime; the layer must be built for the same version."
+  description = "Lambda Python runtime of the zip functions; the function package must be built for it (the pipeline image brings its own, python3.12)."
   type        = string
   default     = "python3.11"
   validation {
