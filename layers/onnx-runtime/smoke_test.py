@@ -21,7 +21,7 @@ from pathlib import Path
 
 import build_layer
 
-VIDEO = Path("/work/shared/fixtures/videos/openmpf_face_video_01.mp4")
+VIDEO = build_layer.ROOT.parent / "shared" / "fixtures" / "videos" / "openmpf_face_video_01.mp4"
 
 CHECK = r"""
 import functools, http.server, os, sys, sysconfig, threading, time
