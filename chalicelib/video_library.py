@@ -55,6 +55,7 @@ def view(video: dict[str, Any]) -> dict[str, Any]:
     }
     if video.get("error"):
         shown["error"] = video["error"]
+        shown["error_code"] = video.get("error_code") or "unexpected"
     if video.get("summary"):
         shown["summary"] = video["summary"]
     return shown

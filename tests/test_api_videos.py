@@ -131,6 +131,7 @@ def test_an_upload_of_another_size_than_announced_fails(
     )
     video = api.wait(account, created["video"]["id"])
     assert video["status"] == "failed" and "100 bytes" in video["error"], video.get("error")
+    assert video["error_code"] == "size_mismatch"
 
 
 def test_titles_keep_the_original_name_and_times_read_back_unchanged(api: Api, account: Account) -> None:
@@ -193,7 +194,7 @@ def test_a_corrupt_upload_fails_with_a_reason_and_the_rest_is_untouched(
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64)
     bad = api.upload(account, corrupt, title="broken")
     failed = api.wait(account, bad)
-    assert failed["status"] == "failed"
+    assert failed["status"] == "failed" and failed["error_code"] == "unreadable_video"
     assert "not a readable video" in failed["error"] or "cannot be decoded" in failed["error"], failed[
         "error"
     ]

@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 import app as app_module
 from chalicelib.engine.video import probe, sample_times
 from chalicelib.pipeline import definition
-from chalicelib.pipeline.steps import TransientError, failure_reason
+from chalicelib.pipeline.steps import FAILURE_CODES, TransientError, failure_reason
 from devstack.lambda_adapter import InProcessLambdas
 from devstack.stack import UPLOAD_HANDLER, LocalStack
 from tests.api_client import Account, Api
@@ -90,8 +90,9 @@ def test_the_lambda_adapter_returns_results_and_runtime_shaped_errors() -> None:
     ],
 )
 def test_failure_reasons_are_for_people(error: dict | None, expected: str) -> None:
-    reason = failure_reason(error)
+    code, reason = failure_reason(error)
     assert expected in reason and "secret internals" not in reason
+    assert code in FAILURE_CODES
 
 
 def _executions(stack: LocalStack, video_id: str) -> list[dict]:

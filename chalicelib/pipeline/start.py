@@ -50,7 +50,9 @@ def start_execution(deps: Deps, video: dict[str, Any]) -> str:
         )
         logger.info("execution already exists", extra={"video_id": video["_id"], "execution": arn})
     except Exception:
-        deps.videos.mark_failed(video["_id"], "the analysis could not be started; use retry to try again")
+        deps.videos.mark_failed(
+            video["_id"], "the analysis could not be started; use retry to try again", "start_failed"
+        )
         raise
     deps.videos.set_execution(video["_id"], arn)
     return str(arn)
@@ -73,14 +75,14 @@ def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = 
         return "duplicate" if known else "ignored"
     if video["key"] != f"uploads/{parsed.user_id}/{parsed.video_id}/{parsed.filename}":
         deps.videos.mark_failed(
-            parsed.video_id, "the file was uploaded under a different name than announced"
+            parsed.video_id, "the file was uploaded under a different name than announced", "wrong_name"
         )
         return "ignored"
     if size is not None and size != video["size"]:
         reason = (
             f"the uploaded file has {size} bytes, not the {video['size']} bytes announced; upload it again"
         )
-        deps.videos.mark_failed(parsed.video_id, reason)
+        deps.videos.mark_failed(parsed.video_id, reason, "size_mismatch")
         return "ignored"
     start_execution(deps, video)
     return "started"

@@ -158,8 +158,21 @@ def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     return {"video_id": video_id, "status": "done"}
 
 
-def failure_reason(error: dict[str, Any] | None) -> str:
-    """A sentence for the person who uploaded the video, from the state machine's caught error."""
+#: Why an analysis failed, as stable codes a client can translate (the sentence stays for API users).
+FAILURE_CODES = (
+    "unreadable_video",
+    "too_long",
+    "service_unavailable",
+    "aws_refused",
+    "start_failed",
+    "size_mismatch",
+    "wrong_name",
+    "unexpected",
+)
+
+
+def failure_reason(error: dict[str, Any] | None) -> tuple[str, str]:
+    """A code and a sentence for the person who uploaded the video, from the state machine's caught error."""
     error = error or {}
     name = str(error.get("Error", ""))
     try:
@@ -168,24 +181,33 @@ def failure_reason(error: dict[str, Any] | None) -> str:
         cause = {}
     message = cause.get("errorMessage") if isinstance(cause, dict) else None
     if name == VideoError.__name__ and message:
-        return str(message)
+        return "unreadable_video", str(message)
     if name in ("States.Timeout", "Sandbox.Timedout") or name.startswith("Runtime."):
-        return "the analysis ran out of time or memory and was stopped; try a shorter or smaller video"
+        return (
+            "too_long",
+            "the analysis ran out of time or memory and was stopped; try a shorter or smaller video",
+        )
     if name == TransientError.__name__:
-        return "a service the analysis needs was unavailable; try again in a few minutes"
+        return (
+            "service_unavailable",
+            "a service the analysis needs was unavailable; try again in a few minutes",
+        )
     if name == "ClientError":
-        return "an AWS service refused a request of the analysis; try again, or choose the ONNX backend"
-    return f"the analysis failed unexpectedly ({name or 'unknown error'}); try again"
+        return (
+            "aws_refused",
+            "an AWS service refused a request of the analysis; try again, or choose the ONNX backend",
+        )
+    return "unexpected", f"the analysis failed unexpectedly ({name or 'unknown error'}); try again"
 
 
 @transient_errors
 def mark_failed_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     video_id = event["video_id"]
     _annotate(video_id)
-    reason = failure_reason(event.get("error"))
-    video = deps.videos.mark_failed(video_id, reason)
+    code, reason = failure_reason(event.get("error"))
+    video = deps.videos.mark_failed(video_id, reason, code)
     if video is not None:
         stats.invalidate(deps.redis, video["owner"])
     metrics.add_metric(name="VideosFailed", unit="Count", value=1)
     logger.warning("analysis failed", extra={"reason": reason, "error": event.get("error")})
-    return {"video_id": video_id, "status": "failed", "reason": reason}
+    return {"video_id": video_id, "status": "failed", "code": code, "reason": reason}

@@ -124,6 +124,7 @@ class VideoRepository:
                 "$set": {
                     "status": QUEUED,
                     "error": None,
+                    "error_code": None,
                     "progress": {"done": 0, "total": 0},
                     "updated_at": _now(),
                 },
@@ -165,9 +166,12 @@ class VideoRepository:
             {"$set": {"status": DONE, "summary": summary, "progress": {"done": total, "total": total}}},
         )
 
-    def mark_failed(self, video_id: str, reason: str) -> dict[str, Any] | None:
+    def mark_failed(self, video_id: str, reason: str, code: str) -> dict[str, Any] | None:
+        """`reason` is a sentence in English; `code` lets a client say it in the user's language."""
         return self._move(
-            video_id, (PENDING_UPLOAD, QUEUED, PROCESSING), {"$set": {"status": FAILED, "error": reason}}
+            video_id,
+            (PENDING_UPLOAD, QUEUED, PROCESSING),
+            {"$set": {"status": FAILED, "error": reason, "error_code": code}},
         )
 
     def by_id(self, video_id: str) -> dict[str, Any] | None:
