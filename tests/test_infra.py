@@ -8,11 +8,14 @@ mocked AWS.
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -258,7 +261,18 @@ def test_lambdas_module_builds_one_function_and_role_per_handler() -> None:
     }
     for tuning in ("memory_mb", "timeout_seconds", "reserved_concurrency"):
         assert set(variables[tuning]["default"]) == set(_handlers()), tuning
-    assert variables["reserved_concurrency"]["default"]["pipeline_analyze_segment"] > 0
+    # Reserving concurrency needs quota new accounts lack (10, of which Lambda keeps 100 unreserved):
+    # nothing is reserved by default, and the variables say what setting it needs.
+    assert set(variables["reserved_concurrency"]["default"].values()) == {-1}
+    assert "Service Quotas" in variables["reserved_concurrency"]["description"]
+    function = _resources(MODULES / "lambdas" / "main.tf", "aws_lambda_function")["this"]
+    assert function["reserved_concurrent_executions"] == (
+        "${coalesce(lookup(var.reserved_concurrency, each.key, -1), -1)}"
+    ), "a null reservation (the dev default) means unreserved"
+    dev_variables = {n: b for block in _load(DEV / "variables.tf")["variable"] for n, b in block.items()}
+    segment = dev_variables["segment_concurrency"]
+    assert segment["default"] is None and "Service Quotas" in segment["description"]
+    assert not re.search(r"^segment_concurrency", (DEV / "terraform.tfvars.example").read_text(), re.M)
     assert variables["timeout_seconds"]["default"]["api"] < 29, "API Gateway gives up after 29 s"
 
 
@@ -328,25 +342,285 @@ def test_lambda_environment_sets_every_setting_the_code_reads() -> None:
     assert ours <= _settings_read(), f"set but never read: {ours - _settings_read()}"
 
 
-def test_iam_grants_each_function_only_its_own_actions() -> None:
-    statements = _locals(MODULES / "lambdas" / "main.tf")["statements"]
-    assert set(statements) == set(_handlers())
+# --- IAM: what each function's code calls, against what its role's policy grants -----------------------
 
-    def holders(needle: str) -> set[str]:
-        return {key for key, value in statements.items() if needle in json.dumps(value)}
+ACCOUNT, REGION = "123456789012", "us-east-1"
+MACHINE = "emotionfy-test-analysis"
+BUCKET_ARN = "arn:aws:s3:::emotionfy-test-uploads"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
+JWT_PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/emotionfy-test/jwt-secret"
+MONGODB_PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/emotionfy-test/mongodb-uri"
+MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE}"
+EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:video-0123"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:emotionfy-test-on-upload-failures"
+#: What the module's references stand for here (anything else in a policy fails the evaluation).
+IAM_REFERENCES = {
+    "data.aws_caller_identity.current.account_id": ACCOUNT,
+    "data.aws_region.current.name": REGION,
+    "data.aws_partition.current.partition": "aws",
+    "var.uploads_bucket_arn": BUCKET_ARN,
+    "var.kms_key_arn": KEY_ARN,
+    "var.jwt_secret_parameter_arn": JWT_PARAMETER,
+    "var.mongodb_uri_parameter_arn": MONGODB_PARAMETER,
+    "var.state_machine_name": MACHINE,
+    "aws_sqs_queue.on_upload_failures.arn": QUEUE_ARN,
+}
 
-    assert holders("rekognition:DetectFaces") == {"pipeline_analyze_segment"}
-    assert holders("states:StopExecution") == {"api"}
-    assert holders("local.start_analysis") == {"api", "on_upload"}
-    assert holders("local.read_jwt_key") == {"api", "authorizer"}
-    assert holders("local.read_mongodb_uri") == set(_handlers()) - {"authorizer"}
-    assert holders("s3:DeleteObject") == {"api"}
-    assert holders("local.segments_objects") == {"api", "pipeline_analyze_segment", "pipeline_merge"}
-    text = json.dumps(statements)
-    assert '"s3:*"' not in text and '"Action": "*"' not in text and "kms:*" not in text
-    prefixes = _locals(MODULES / "lambdas" / "main.tf")
-    assert prefixes["uploads_objects"].endswith("/uploads/*")
-    assert prefixes["segments_objects"].endswith("/segments/*")
+
+def _log_group_arn(key: str) -> str:
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/emotionfy-test-{key.replace('_', '-')}"
+
+
+def _sample_objects() -> tuple[str, str]:
+    from chalicelib import uploads
+
+    video = "0123456789abcdef0123456789abcdef"
+    upload = uploads.upload_key("u_0123456789abcdef01234567", video, "clip.mp4")
+    assert uploads.parse_upload_key(upload), upload
+    return f"{BUCKET_ARN}/{upload}", f"{BUCKET_ARN}/{uploads.segment_key(video, 3)}"
+
+
+Call = tuple[str, str, str]  # (what the code does, IAM action, resource it acts on)
+
+
+def _calls() -> dict[str, list[Call]]:
+    """Per function key, the AWS calls its code makes (chalicelib/, app.py) as (call, action, resource)."""
+    upload, segment = _sample_objects()
+    mongodb = [
+        ("Deps.db: ssm get_parameter(MONGODB_URI_PARAM, decrypt)", "ssm:GetParameter", MONGODB_PARAMETER),
+        ("Deps.db: the SecureString's key", "kms:Decrypt", KEY_ARN),
+    ]
+    jwt = [
+        ("Deps.jwt_secret: ssm get_parameter(JWT_SECRET_PARAM)", "ssm:GetParameter", JWT_PARAMETER),
+        ("Deps.jwt_secret: the SecureString's key", "kms:Decrypt", KEY_ARN),
+    ]
+    read_upload = [
+        ("presigned GET of the upload (the engine streams it)", "s3:GetObject", upload),
+        ("SSE-KMS upload", "kms:Decrypt", KEY_ARN),
+    ]
+    return {
+        "api": [
+            *jwt,
+            *mongodb,
+            ("uploads.presigned_post: generate_presigned_post", "s3:PutObject", upload),
+            ("uploads.presigned_put: generate_presigned_url(put_object)", "s3:PutObject", upload),
+            ("presigned POST/PUT into the SSE-KMS bucket", "kms:GenerateDataKey", KEY_ARN),
+            ("uploads.presigned_get: generate_presigned_url(get_object)", "s3:GetObject", upload),
+            ("video_library._uploaded: head_object", "s3:GetObject", upload),
+            ("video_library.delete_video: delete_object", "s3:DeleteObject", upload),
+            ("uploads.delete_prefix: list_objects_v2(segments/)", "s3:ListBucket", BUCKET_ARN),
+            ("uploads.delete_prefix: delete_objects(segments/)", "s3:DeleteObject", segment),
+            ("app /health: head_bucket", "s3:ListBucket", BUCKET_ARN),
+            ("video_library.retry_video: start_execution", "states:StartExecution", MACHINE_ARN),
+            ("video_library.delete_video: stop_execution", "states:StopExecution", EXECUTION_ARN),
+            (
+                "video_library._execution_running: describe_execution",
+                "states:DescribeExecution",
+                EXECUTION_ARN,
+            ),
+        ],
+        "authorizer": jwt,
+        "on_upload": [
+            *mongodb,
+            ("pipeline.start.start_execution", "states:StartExecution", MACHINE_ARN),
+            ("on-failure destination (Lambda sends as the function)", "sqs:SendMessage", QUEUE_ARN),
+            ("the failure queue is SSE-KMS", "kms:GenerateDataKey", KEY_ARN),
+        ],
+        "pipeline_probe": [*mongodb, *read_upload],
+        "pipeline_analyze_segment": [
+            *mongodb,
+            *read_upload,
+            ("steps: put_object of the segment's results", "s3:PutObject", segment),
+            ("SSE-KMS results", "kms:GenerateDataKey", KEY_ARN),
+            (
+                "engine.rekognition: detect_faces (no resource-level permissions)",
+                "rekognition:DetectFaces",
+                "*",
+            ),
+        ],
+        "pipeline_merge": [
+            *mongodb,
+            ("steps: get_object of each segment's results", "s3:GetObject", segment),
+            ("SSE-KMS results", "kms:Decrypt", KEY_ARN),
+        ],
+        "pipeline_mark_failed": mongodb,
+    }
+
+
+def _common_calls(key: str) -> list[Call]:
+    """What every function does: its logs, X-Ray, and its network interfaces in the VPC."""
+    vpc = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ]
+    stream = f"{_log_group_arn(key)}:log-stream:2026/01/01/[$LATEST]0123"
+    return [
+        ("Lambda logging", "logs:CreateLogStream", stream),
+        ("Lambda logging", "logs:PutLogEvents", stream),
+        ("active tracing", "xray:PutTraceSegments", "*"),
+        ("active tracing", "xray:PutTelemetryRecords", "*"),
+        *[("VPC attachment", action, "*") for action in vpc],
+    ]
+
+
+def _split_arguments(text: str) -> list[str]:
+    """The top-level comma-separated parts of an HCL argument list."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(text):
+        if char == '"' and text[index - 1] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:index])
+            start = index + 1
+    return [p.strip() for p in [*parts, text[start:]] if p.strip()]
+
+
+def _closing_brace(text: str, opening: int) -> int:
+    """The index of the bracket closing the one at `opening` (brackets inside strings do not count)."""
+    depth, quoted = 0, False
+    for index in range(opening, len(text)):
+        char = text[index]
+        if char == '"' and text[index - 1] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise AssertionError(f"unbalanced: {text}")
+
+
+class _PolicyEvaluator:
+    """Evaluates the lambdas module's policy expressions for one function key (the subset of HCL they use:
+    jsonencode, concat, literals, local.X, local.X[each.key] and the references in IAM_REFERENCES)."""
+
+    def __init__(self, main: Path, key: str, statements: dict[str, Any] | None = None) -> None:
+        self.locals = _locals(main)
+        if statements is not None:
+            self.locals = {**self.locals, "statements": statements}
+        self.key = key
+        self.references = {
+            **IAM_REFERENCES,
+            "aws_cloudwatch_log_group.this[each.key].arn": _log_group_arn(key),
+        }
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: self.value(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.value(v) for v in node]
+        if not isinstance(node, str) or "${" not in node:
+            return node
+        if node.startswith("${") and _closing_brace(node, 1) == len(node) - 1:
+            return self.expression(node[2:-1])
+        return re.sub(r"\$\{([^{}]+)\}", lambda m: str(self.expression(m[1])), node)
+
+    def expression(self, text: str) -> Any:
+        text = text.strip()
+        call = re.fullmatch(r"(jsonencode|concat)\((.*)\)", text, re.S)
+        if call:
+            arguments = [self.expression(a) for a in _split_arguments(call[2])]
+            if call[1] == "jsonencode":
+                return arguments[0]
+            return [item for argument in arguments for item in argument]
+        if text[:1] in "[{":
+            return self.value(hcl2.loads(f"x = {text}\n", serialization_options=_HCL)["x"])
+        local = re.fullmatch(r"local\.(\w+)(\[each\.key\])?", text)
+        if local:
+            value = self.value(self.locals[local[1]])
+            return value[self.key] if local[2] else value
+        assert text in self.references, f"the IAM test cannot evaluate `{text}`: add it to IAM_REFERENCES"
+        return self.references[text]
+
+
+def _policy_statements(key: str, statements: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The statements of `key`'s role policy, as Terraform would render them (resources made concrete)."""
+    main = MODULES / "lambdas" / "main.tf"
+    policy = _resources(main, "aws_iam_role_policy")["this"]["policy"]
+    document = _PolicyEvaluator(main, key, statements).value(policy)
+    assert document["Version"] == "2012-10-17"
+    result: list[dict[str, Any]] = document["Statement"]
+    return result
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _grants(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        assert not {"NotAction", "NotResource", "Condition"} & set(statement), f"unsupported: {statement}"
+        actions = _as_list(statement["Action"])
+        resources = _as_list(statement["Resource"])
+        if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
+            fnmatch.fnmatchcase(resource, r) for r in resources
+        ):
+            return True
+    return False
+
+
+def _iam_problems(statements: dict[str, Any] | None = None) -> list[str]:
+    """Calls a function makes that its role does not allow, and actions it is allowed but never uses."""
+    problems = []
+    for key, calls in _calls().items():
+        calls = [*_common_calls(key), *calls]
+        policy = _policy_statements(key, statements)
+        problems += [
+            f"{key}: {call} needs {action} on {resource}"
+            for call, action, resource in calls
+            if not _grants(policy, action, resource)
+        ]
+        used = {action for _, action, _ in calls}
+        granted = {a for s in policy for a in _as_list(s["Action"])}
+        problems += [f"{key}: granted {action}, which its code never calls" for action in granted - used]
+    return problems
+
+
+def test_iam_grants_each_function_exactly_the_calls_its_code_makes() -> None:
+    main = MODULES / "lambdas" / "main.tf"
+    assert set(_locals(main)["statements"]) == set(_handlers()) == set(_calls())
+    assert not _iam_problems(), "\n".join(_iam_problems())
+    sids = [str(s.get("Sid", "")) for key in _handlers() for s in _policy_statements(key)]
+    assert all(re.fullmatch(r"[A-Za-z0-9]+", s) for s in sids), f"every statement has a Sid: {sids}"
+
+
+def test_iam_check_notices_a_missing_permission() -> None:
+    """The table is not vacuous: dropping states:DescribeExecution from the API's role is reported."""
+    statements = copy.deepcopy(_locals(MODULES / "lambdas" / "main.tf")["statements"])
+    for statement in statements["api"]:
+        if isinstance(statement, dict) and "states:DescribeExecution" in statement["Action"]:
+            statement["Action"].remove("states:DescribeExecution")
+    problems = _iam_problems(statements)
+    assert problems == [
+        "api: video_library._execution_running: describe_execution needs states:DescribeExecution on "
+        + EXECUTION_ARN
+    ], problems
+
+
+def test_flow_logs_role_has_what_vpc_flow_logs_needs() -> None:
+    """VPC Flow Logs writes streams into the pre-created group and looks groups up (DescribeLogGroups);
+    it needs no CreateLogGroup while the module creates the group itself."""
+    main = MODULES / "network" / "main.tf"
+    policy = _resources(main, "aws_iam_role_policy")["flow_logs"]["policy"]
+    document = hcl2.loads(f"x = {policy[len('${jsonencode(') : -2]}\n", serialization_options=_HCL)["x"]
+    grants = {action: s["Resource"] for s in document["Statement"] for action in s["Action"]}
+    own_streams = "${aws_cloudwatch_log_group.flow_logs.arn}:*"
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
+        assert grants[action] == own_streams, action
+    assert grants["logs:DescribeLogGroups"].endswith(":log-group:*")
+    flow_log = _resources(main, "aws_flow_log")["this"]
+    assert flow_log["log_destination"] == "${aws_cloudwatch_log_group.flow_logs.arn}"
+    assert "logs:CreateLogGroup" not in grants and "flow_logs" in _resources(main, "aws_cloudwatch_log_group")
 
 
 def test_bucket_layout_and_notification_match_the_code() -> None:
@@ -477,7 +751,35 @@ def test_gateway_responses_carry_the_apps_error_bodies() -> None:
     assert gateway["for_each"] == "${local.gateway_responses}"
     assert gateway["response_templates"] == {"application/json": "${each.value.template}"}
     assert "local.cors_headers" in gateway["response_parameters"]
-    assert "gatewayresponse.header.Access-Control-Allow-Origin" in _locals(main)["cors_headers"]
+    cors = _locals(main)["cors_headers"]
+    assert "gatewayresponse.header.Access-Control-Allow-Origin" in cors
+    # The browser lets the web app read Retry-After (the authorizer's 503s) only when it is exposed.
+    retried = {name for spec in responses.values() for name in spec["headers"] if name == "Retry-After"}
+    assert retried, "no gateway response sends Retry-After any more: revisit the exposed headers"
+    exposed = cors["gatewayresponse.header.Access-Control-Expose-Headers"].strip("'").split(",")
+    assert retried <= set(exposed), exposed
+
+
+def test_api_stage_redeploys_when_anything_it_serves_changes() -> None:
+    """A stage serves a deployment's snapshot: the redeployment trigger hashes every resource the snapshot
+    is made of (all their arguments, literals of main.tf included), not only the files they come from."""
+    main = MODULES / "api" / "main.tf"
+    served = (
+        "aws_api_gateway_resource",
+        "aws_api_gateway_authorizer",
+        "aws_api_gateway_method",
+        "aws_api_gateway_integration",
+        "aws_api_gateway_method_response",
+        "aws_api_gateway_integration_response",
+        "aws_api_gateway_gateway_response",
+    )
+    expected = [f"{kind}.{name}" for kind in served for name in _resources(main, kind)]
+    assert len(expected) == 11, expected
+    trigger = _resources(main, "aws_api_gateway_deployment")["this"]["triggers"]["redeployment"]
+    match = re.fullmatch(r"\$\{sha1\(jsonencode\(\[(.*)\]\)\)\}", trigger, re.S)
+    assert match, trigger
+    hashed = [item.strip() for item in match[1].split(",") if item.strip()]
+    assert sorted(hashed) == sorted(expected), "hash the whole resources (for_each maps included)"
 
 
 # --- LocalStack ----------------------------------------------------------------------------------------
@@ -522,6 +824,25 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
     )
 
 
+def test_localstack_build_resolves_its_requirements_for_its_runtime() -> None:
+    """build.sh's requirement set (pyproject.toml's dependencies) resolves to wheels for its target (Linux
+    x86_64, CPython 3.12, build_layer.py's platform tags): `RESOLVE_ONLY=1` runs the same pip command with
+    --dry-run. Needs the package index (CI has it); fails, it does not skip, when nothing resolves."""
+    run = subprocess.run(
+        ["bash", str(LOCALSTACK / "build.sh")],
+        env={**os.environ, "RESOLVE_ONLY": "1", "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    errors = "\n".join(line for line in run.stderr.splitlines() if not line.startswith("WARNING: Location"))
+    assert run.returncode == 0, (
+        f"build.sh's requirements do not resolve:\n{run.stdout[-2000:]}\n{errors[-4000:]}"
+    )
+    assert "resolved for python3.12 (manylinux_2_34_x86_64 " in run.stdout, run.stdout
+
+
 def test_localstack_environment_sets_every_setting_the_code_reads() -> None:
     render = _render()
     environment = render.environment("arn:aws:states:us-east-1:000000000000:stateMachine:x")
@@ -540,8 +861,24 @@ def test_localstack_api_has_the_same_routes_and_gateway_responses() -> None:
         operation = document["paths"][route["path"]][route["method"].lower()]
         assert ("security" in operation) == route["authorized"], route
         assert "options" in document["paths"][route["path"]]
+    for path, operations in document["paths"].items():
+        # Real API Gateway refuses to import a mapping to a method response header that is not declared.
+        preflight = operations["options"]
+        declared = set(preflight["responses"]["200"]["headers"])
+        (mapping,) = preflight["x-amazon-apigateway-integration"]["responses"].values()
+        mapped = {k.removeprefix("method.response.header.") for k in mapping["responseParameters"]}
+        assert mapped == declared and {h for h in declared if h.startswith("Access-Control-")} == declared
+        assert "Access-Control-Allow-Origin" in declared, path
     responses = json.loads(GATEWAY_RESPONSES_FILE.read_text())
     rendered = document["x-amazon-apigateway-gateway-responses"]
+    terraform_cors = _locals(MODULES / "api" / "main.tf")["cors_headers"]
+    for kind, spec in rendered.items():
+        names = {k.removeprefix("gatewayresponse.header.") for k in spec["responseParameters"]}
+        assert {k.removeprefix("gatewayresponse.header.") for k in terraform_cors} <= names, kind
+        assert (
+            spec["responseParameters"]["gatewayresponse.header.Access-Control-Expose-Headers"]
+            == (terraform_cors["gatewayresponse.header.Access-Control-Expose-Headers"])
+        )
     assert {k: v["responseTemplates"]["application/json"] for k, v in rendered.items()} == {
         k: v["template"] for k, v in responses.items()
     }

@@ -175,3 +175,26 @@ def test_zip_functions_import_without_the_engine() -> None:
         [sys.executable, "-c", _ENGINE_BLOCKER], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_zip_functions_deploy_on_the_python_the_package_is_measured_for(build_layer: Any) -> None:
+    """The zip package is measured (above) for build_function's Python; Terraform's default runtime and
+    LocalStack's build and deploy use that same Python (3.12: onnxruntime >= 1.17 has no wheel that loads
+    on python3.11's Amazon Linux 2)."""
+    import inspect
+
+    python = inspect.signature(build_layer.build_function).parameters["python"].default
+    assert python == "3.12"
+    terraform = ROOT / "infra" / "terraform"
+    for path, name in (
+        (terraform / "modules" / "lambdas" / "variables.tf", "runtime"),
+        (terraform / "environments" / "dev" / "variables.tf", "lambda_runtime"),
+    ):
+        block = re.search(rf'variable "{name}" {{(.*?)\n}}', path.read_text(), re.S)
+        assert block and re.search(rf'default\s*=\s*"python{python}"', block[1]), (path, name)
+    deploy = (ROOT / "localstack" / "init" / "ready.d" / "deploy.sh").read_text()
+    assert set(re.findall(r"--runtime (\S+)", deploy)) == {f"python{python}"}
+    build = (ROOT / "localstack" / "build.sh").read_text()
+    assert f'PY_VERSION="${{LAMBDA_PYTHON_VERSION:-{python}}}"' in build
+    assert 'build_layer.py --python "$PY_VERSION" --print-platforms' in build, "the same platform tags"
+    assert "--platform manylinux2014_x86_64" not in build

@@ -2,6 +2,7 @@
 
     python layers/onnx-runtime/build_layer.py [--python 3.12] [--arch x86_64|arm64]
     python layers/onnx-runtime/build_layer.py --image-tree DIR    (inside the Dockerfile's build stage)
+    python layers/onnx-runtime/build_layer.py [--python 3.12] --print-platforms   (localstack/build.sh)
 
 The zip functions (api, authorizer, on_upload) get app.py, chalicelib, Chalice's runtime (chalice/app.py,
 what `chalice package` adds) and requirements.txt's light packages: `build_function()`. The pipeline
@@ -320,7 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--image-tree", type=Path, help="install the image's packages into this directory and stop"
     )
+    parser.add_argument(
+        "--print-platforms",
+        action="store_true",
+        help="print the pip --platform tags for --python and --arch, one a line, and stop",
+    )
     args = parser.parse_args(argv)
+    if args.print_platforms:
+        print("\n".join(platforms(args.python, args.arch)))
+        return 0
     if args.image_tree:
         install_image_packages(args.image_tree, args.python, args.arch)
         print(f"image packages in {args.image_tree}: {_size(args.image_tree) / 2**20:.1f} MB")

@@ -56,7 +56,7 @@ $RENDER functions | while read -r key handler package; do
       --environment "file://$WORK/environment-image.json" >/dev/null
     where="image $PIPELINE_IMAGE"
   else
-    awslocal lambda create-function --function-name "$name" --runtime python3.11 --handler "$handler" \
+    awslocal lambda create-function --function-name "$name" --runtime python3.12 --handler "$handler" \
       --role "$ROLE_ARN" --timeout "$timeout" --memory-size "$memory" \
       --code "S3Bucket=$ARTIFACTS,S3Key=function.zip" \
       --environment "file://$WORK/environment.json" >/dev/null

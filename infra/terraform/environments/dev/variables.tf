@@ -37,7 +37,7 @@ variable "pipeline_images_kept" {
 variable "lambda_runtime" {
   description = "Lambda Python runtime of the zip functions (api, authorizer, on_upload); the function package must be built for it."
   type        = string
-  default     = "python3.11"
+  default     = "python3.12"
 }
 
 variable "atlas_org_id" {
@@ -70,9 +70,13 @@ variable "single_nat_gateway" {
 }
 
 variable "segment_concurrency" {
-  description = "Reserved concurrency of the segment function (at least EMOTIONFY_MAP_MAX_CONCURRENCY x videos analysed at once)."
+  description = "Reserved concurrency of the segment function, or null (the default) for none. When set (at least EMOTIONFY_MAP_MAX_CONCURRENCY x videos analysed at once), the account's Lambda \"Concurrent executions\" quota must be at least 100 + this: Lambda keeps 100 unreserved and new accounts start at 10, so request the increase in Service Quotas first, or creating the function fails."
   type        = number
-  default     = 40
+  default     = null
+  validation {
+    condition     = var.segment_concurrency == null || try(var.segment_concurrency >= 1, false)
+    error_message = "segment_concurrency must be null (no reservation) or at least 1."
+  }
 }
 
 variable "jwt_key_version" {

@@ -28,9 +28,11 @@ locals {
   }
   allowed_methods = { for p in local.paths : p => join(",", concat([for r in local.routes : r.method if r.path == p], ["OPTIONS"])) }
 
+  # Retry-After (the 503s of the authorizer) is readable by the web app only when exposed.
   cors_headers = {
-    "gatewayresponse.header.Access-Control-Allow-Origin"  = "'${var.cors_origin}'"
-    "gatewayresponse.header.Access-Control-Allow-Headers" = "'Authorization,Content-Type'"
+    "gatewayresponse.header.Access-Control-Allow-Origin"   = "'${var.cors_origin}'"
+    "gatewayresponse.header.Access-Control-Allow-Headers"  = "'Authorization,Content-Type'"
+    "gatewayresponse.header.Access-Control-Expose-Headers" = "'Retry-After'"
   }
 
   # API Gateway's own answers in the API's error shape (infra/terraform/gateway_responses.json, shared with
@@ -189,14 +191,21 @@ resource "aws_lambda_permission" "authorizer" {
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
 
+  # A new deployment whenever anything the stage serves changes: the resources themselves are hashed (every
+  # argument, literals in this file included), not only the inputs they are built from.
   triggers = {
     redeployment = sha1(jsonencode([
-      local.routes,
-      local.gateway_responses,
-      var.cors_origin,
-      var.api_invoke_arn,
-      var.authorizer_invoke_arn,
-      var.authorizer_ttl_seconds,
+      aws_api_gateway_resource.level1,
+      aws_api_gateway_resource.level2,
+      aws_api_gateway_resource.level3,
+      aws_api_gateway_authorizer.jwt,
+      aws_api_gateway_method.route,
+      aws_api_gateway_integration.route,
+      aws_api_gateway_method.preflight,
+      aws_api_gateway_integration.preflight,
+      aws_api_gateway_method_response.preflight,
+      aws_api_gateway_integration_response.preflight,
+      aws_api_gateway_gateway_response.this,
     ]))
   }
 

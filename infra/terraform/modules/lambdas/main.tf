@@ -103,9 +103,11 @@ locals {
       local.use_key,
       local.start_analysis,
       {
-        Sid      = "StopAnalysisOfDeletedVideo"
+        # Deleting a video stops its analysis; retrying one first asks whether it is still running
+        # (chalicelib/video_library.py: _execution_running).
+        Sid      = "StopAndDescribeAnalyses"
         Effect   = "Allow"
-        Action   = ["states:StopExecution"]
+        Action   = ["states:StopExecution", "states:DescribeExecution"]
         Resource = [local.executions_arn]
       },
       {
@@ -292,7 +294,7 @@ resource "aws_lambda_function" "this" {
 
   memory_size                    = lookup(var.memory_mb, each.key, 1024)
   timeout                        = lookup(var.timeout_seconds, each.key, 30)
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, -1)
+  reserved_concurrent_executions = coalesce(lookup(var.reserved_concurrency, each.key, -1), -1)
   kms_key_arn                    = var.kms_key_arn
 
   environment {

@@ -24,9 +24,9 @@ variable "pipeline_image_uri" {
 }
 
 variable "runtime" {
-  description = "Lambda Python runtime of the zip functions; the function package must be built for it (the pipeline image brings its own, python3.12)."
+  description = "Lambda Python runtime of the zip functions; the function package must be built for it (tests/test_layer.py measures it for 3.12; the pipeline image brings its own, python3.12). python3.11 runs on Amazon Linux 2 (glibc 2.26)."
   type        = string
-  default     = "python3.11"
+  default     = "python3.12"
   validation {
     condition     = contains(["python3.11", "python3.12"], var.runtime)
     error_message = "runtime must be python3.11 or python3.12."
@@ -62,14 +62,14 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency per function key (-1: unreserved). Segments are capped so a burst of uploads cannot starve the API."
+  description = "Reserved concurrency per function key (-1 or null: unreserved, the default for all). Reserving caps a function (e.g. segments, so a burst of uploads cannot starve the API) but needs quota: Lambda keeps 100 of the account's concurrent executions unreserved, and new accounts start at 10, so CreateFunction fails until a Service Quotas increase of \"Concurrent executions\" (to at least 100 + the sum reserved) is granted."
   type        = map(number)
   default = {
     api                      = -1
     authorizer               = -1
     on_upload                = -1
     pipeline_probe           = -1
-    pipeline_analyze_segment = 40
+    pipeline_analyze_segment = -1
     pipeline_merge           = -1
     pipeline_mark_failed     = -1
   }

@@ -1,4 +1,6 @@
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   azs = var.availability_zones
@@ -202,16 +204,28 @@ resource "aws_iam_role" "flow_logs" {
   assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
 }
 
+# The permissions VPC Flow Logs documents for its role. The log group is created above (KMS key,
+# retention), so the service never needs logs:CreateLogGroup; it does look the group up (DescribeLogGroups,
+# a list action that is authorised on the account's log-group:* ARN, not on one group).
 resource "aws_iam_role_policy" "flow_logs" {
   name = "write-flow-logs"
   role = aws_iam_role.flow_logs.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
-      Effect   = "Allow"
-      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-      Resource = "${aws_cloudwatch_log_group.flow_logs.arn}:*"
-    }]
+    Statement = [
+      {
+        Sid      = "WriteFlowLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+        Resource = "${aws_cloudwatch_log_group.flow_logs.arn}:*"
+      },
+      {
+        Sid      = "FindTheLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:DescribeLogGroups"]
+        Resource = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"
+      },
+    ]
   })
 }
 
