@@ -193,15 +193,15 @@ test('the journey of a content creator', async (t) => {
     while (Date.now() < deadline) {
       const bars = await page.locator('.progress-text').allTextContents();
       bars.forEach((b) => seen.add(b));
-      if (await page.getByText('Analysis complete.').isVisible()) break;
+      if (await page.locator('.progress-text', { hasText: 'Analysis complete.' }).isVisible()) break;
       const failed = page.getByText('The analysis failed');
       if (await failed.isVisible()) assert.fail(await failed.textContent());
       await page.waitForTimeout(100);
     }
-    await page.getByText('Analysis complete.').waitFor({ timeout: 1000 });
+    await page.locator('.progress-text', { hasText: 'Analysis complete.' }).waitFor({ timeout: 1000 });
     console.log(`  progress texts seen: ${[...seen].join(' | ')}`);
     assert.ok([...seen].some((s) => /Uploading|Queued|Analysing|Preparing/.test(s)), 'some progress was shown');
-    const item = page.getByRole('link', { name: 'Open Viewer 1 — trailer' });
+    const item = page.getByRole('link', { name: /^Viewer 1 — trailer/ });
     await item.waitFor();
     await item.getByText('Done').waitFor();
     await item.getByText(/0:0\d/).waitFor(); // duration
@@ -214,6 +214,8 @@ test('the journey of a content creator', async (t) => {
 
   await t.test('open the results: video beside the animated timeline', async () => {
     await page.waitForURL(/\/videos\/[0-9a-f]{32}$/);
+    await page.waitForFunction(() => document.title === 'Viewer 1 — trailer · Emotionfy');
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1'); // focus moved to the new page
     const figure = page.getByRole('figure', { name: /timeline/i });
     await figure.waitFor();
     await figure.locator('.recharts-line-curve').first().waitFor();
@@ -244,7 +246,14 @@ test('the journey of a content creator', async (t) => {
     await page.waitForFunction((b) => Math.abs(document.querySelector('video').currentTime - b) > 0.5, before);
     const after = await page.evaluate(() => document.querySelector('video').currentTime);
     assert.ok(after > 1.5 && after < 3.1, `seeked to ${after}`);
-    assert.ok(await page.locator('.recharts-reference-line').count(), 'a playback cursor is drawn');
+    assert.ok(await page.locator('.timeline-cursor').count(), 'a playback cursor is drawn (an overlay, not a chart child)');
+    // keyboard: focus the chart, move with the arrow keys, Enter seeks to the highlighted sample
+    await page.evaluate(() => { document.querySelector('video').currentTime = 0; });
+    await page.getByRole('figure', { name: /timeline/i }).locator('svg.recharts-surface[tabindex]').focus();
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+    await page.getByTestId('timeline-tooltip').waitFor();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('video').currentTime > 0.3);
     // a key moment seeks too
     const moment = page.locator('.moment').first();
     if (await moment.count()) {
@@ -288,6 +297,16 @@ test('the journey of a content creator', async (t) => {
     await page.getByRole('figure', { name: 'Tendencia semanal de valencia y expresividad' }).waitFor();
     await page.getByRole('cell', { name: 'Viewer 1 — trailer' }).waitFor();
     await shot('statistics');
+  });
+
+  await t.test('delete a video from its results page (after a confirm)', async () => {
+    await page.getByRole('link', { name: 'Viewer 1 — trailer' }).click();
+    await page.waitForURL(/\/videos\/[0-9a-f]{32}$/);
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Eliminar vídeo' }).click();
+    await page.waitForURL(site + '/');
+    await page.getByText('Aún no hay vídeos.').waitFor();
+    assert.equal(await page.evaluate(() => document.title), 'Vídeos · Emotionfy');
   });
 
   await t.test('sign out returns to sign-in and protects the app', async () => {

@@ -2,7 +2,8 @@ import type { ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { useAuth } from './auth';
 import { Layout } from './components/Layout';
-import { Loading } from './components/States';
+import { PageHeading, usePageTitle } from './components/PageHeading';
+import { ErrorState, Loading } from './components/States';
 import { useI18n } from './i18n';
 import { Home } from './pages/Home';
 import { Register } from './pages/Register';
@@ -10,10 +11,24 @@ import { Results } from './pages/Results';
 import { SignIn } from './pages/SignIn';
 import { StatsPage } from './pages/Stats';
 
+/** The session could not be restored (offline, server error): say so and offer a retry, never sign out. */
+function RestoreFailed() {
+  const { restoreError, retryRestore } = useAuth();
+  const { t } = useI18n();
+  usePageTitle(t('auth.restoreFailed'));
+  return (
+    <section className="panel">
+      <PageHeading>{t('auth.restoreFailed')}</PageHeading>
+      <ErrorState error={restoreError} onRetry={retryRestore} />
+    </section>
+  );
+}
+
 function RequireAuth({ children }: { children: ReactNode }) {
   const { phase } = useAuth();
   const location = useLocation();
   if (phase === 'restoring') return <Loading />;
+  if (phase === 'restoreFailed') return <RestoreFailed />;
   if (phase !== 'signedIn') return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
   return <>{children}</>;
 }
@@ -21,15 +36,17 @@ function RequireAuth({ children }: { children: ReactNode }) {
 function PublicOnly({ children }: { children: ReactNode }) {
   const { phase } = useAuth();
   if (phase === 'restoring') return <Loading />;
+  if (phase === 'restoreFailed') return <RestoreFailed />;
   if (phase === 'signedIn') return <Navigate to="/" replace />;
   return <>{children}</>;
 }
 
 function NotFound() {
   const { t } = useI18n();
+  usePageTitle(t('notFound.title'));
   return (
     <section className="panel">
-      <h1>{t('notFound.title')}</h1>
+      <PageHeading>{t('notFound.title')}</PageHeading>
     </section>
   );
 }

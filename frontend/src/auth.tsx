@@ -1,8 +1,26 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { ApiClient } from './api/client';
+import { ApiError, type ApiClient } from './api/client';
 import type { User } from './api/types';
 
-type Phase = 'restoring' | 'signedIn' | 'signedOut';
+type Phase = 'restoring' | 'restoreFailed' | 'signedIn' | 'signedOut';
+
+export type RestoreResult = { kind: 'signedIn'; user: User } | { kind: 'signedOut' } | { kind: 'error'; error: unknown };
+
+/**
+ * Restores a session after a reload (one refresh, then /auth/me). Only a refusal (400/401) signs out and
+ * forgets the tokens; a network failure or a 5xx keeps them so the user can try again.
+ */
+export async function restoreSession(client: ApiClient): Promise<RestoreResult> {
+  try {
+    return { kind: 'signedIn', user: await client.me() };
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 400 || error.status === 401)) {
+      client.clearTokens();
+      return { kind: 'signedOut' };
+    }
+    return { kind: 'error', error };
+  }
+}
 
 interface Auth {
   client: ApiClient;
@@ -10,6 +28,9 @@ interface Auth {
   user: User | null;
   /** Set when the session ended on its own (refresh refused), so sign-in can say why. */
   sessionEnded: boolean;
+  /** Why the session could not be restored (network, 5xx): shown with a retry button. */
+  restoreError: unknown;
+  retryRestore: () => void;
   signIn: (email: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
 }
@@ -20,6 +41,7 @@ export function AuthProvider({ client, children }: { client: ApiClient; children
   const [phase, setPhase] = useState<Phase>(client.hasSession ? 'restoring' : 'signedOut');
   const [user, setUser] = useState<User | null>(null);
   const [sessionEnded, setSessionEnded] = useState(false);
+  const [restoreError, setRestoreError] = useState<unknown>(null);
 
   useEffect(() => {
     client.onSessionEnd = () => {
@@ -36,18 +58,18 @@ export function AuthProvider({ client, children }: { client: ApiClient; children
     if (phase !== 'restoring') return;
     let live = true;
     // A reload keeps the refresh token (sessionStorage): one refresh gives a new access token.
-    client
-      .me()
-      .then((u) => {
-        if (!live) return;
-        setUser(u);
+    restoreSession(client).then((r) => {
+      if (!live) return;
+      if (r.kind === 'signedIn') {
+        setUser(r.user);
         setPhase('signedIn');
-      })
-      .catch(() => {
-        if (!live) return;
-        client.clearTokens();
+      } else if (r.kind === 'signedOut') {
         setPhase('signedOut');
-      });
+      } else {
+        setRestoreError(r.error);
+        setPhase('restoreFailed');
+      }
+    });
     return () => {
       live = false;
     };
@@ -67,6 +89,11 @@ export function AuthProvider({ client, children }: { client: ApiClient; children
     [client],
   );
 
+  const retryRestore = useCallback(() => {
+    setRestoreError(null);
+    setPhase(client.hasSession ? 'restoring' : 'signedOut');
+  }, [client]);
+
   const signOut = useCallback(async () => {
     await client.logout();
     setUser(null);
@@ -75,8 +102,8 @@ export function AuthProvider({ client, children }: { client: ApiClient; children
   }, [client]);
 
   const value = useMemo(
-    () => ({ client, phase, user, sessionEnded, signIn, signOut }),
-    [client, phase, user, sessionEnded, signIn, signOut],
+    () => ({ client, phase, user, sessionEnded, restoreError, retryRestore, signIn, signOut }),
+    [client, phase, user, sessionEnded, restoreError, retryRestore, signIn, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -231,7 +231,7 @@ describe('errors', () => {
     expect(net).toMatchObject({ code: 'network', status: 0 });
   });
 
-  it('turns known codes into translated words and falls back to the server message', () => {
+  it('turns known codes into translated words, and unknown ones into a generic message per HTTP status family', () => {
     const en = translator('en');
     const es = translator('es');
     const known = new ApiError('invalid_credentials', 'wrong email or password', 401);
@@ -239,8 +239,10 @@ describe('errors', () => {
     expect(errorText(known, es)).toBe('El correo o la contraseña no son correctos.');
     expect(errorText(new ApiError('rate_limited', 'x', 429), es)).toMatch(/Demasiados intentos/);
     const unknown = new ApiError('brand_new_code', 'something the server explains', 400);
-    expect(errorText(unknown, en)).toBe('something the server explains');
-    expect(errorText(unknown, es)).toBe('something the server explains');
+    expect(errorText(unknown, en)).toBe('The request could not be completed (error 400).');
+    expect(errorText(unknown, es)).toBe('No se pudo completar la solicitud (error 400).');
+    expect(errorText(new ApiError('http_502', 'Bad Gateway', 502), en)).toMatch(/server had a problem \(error 502\)/);
+    expect(errorText(new ApiError('weird', 'x', 0), es)).toBe('Algo salió mal. Inténtalo de nuevo.');
     expect(errorText(new Error('boom'), en)).toBe('boom');
   });
 });

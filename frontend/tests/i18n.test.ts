@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectLocale, translator } from '../src/i18n/core';
+import { ApiError } from '../src/api/client';
+import { detectLocale, errorText, plural, translator } from '../src/i18n/core';
 import { messages } from '../src/i18n/messages';
 import { validateEmail, validateLoginPassword, validateNewPassword } from '../src/lib/validation';
 
@@ -51,5 +52,44 @@ describe('validation (the server policy)', () => {
     expect(validateNewPassword('ana@example.com', 'ana@example.com')).toBe('validation.passwordIsEmail');
     expect(validateLoginPassword('')).toBe('validation.passwordRequired');
     expect(validateLoginPassword('x')).toBeNull();
+  });
+});
+
+describe('i18n of errors, plurals and numbers', () => {
+  const API_CODES = ['bad_request', 'invalid_field', 'invalid_parameter', 'invalid_cursor', 'invalid_email', 'weak_password',
+    'email_taken', 'invalid_credentials', 'rate_limited', 'unauthorized', 'invalid_refresh_token', 'session_revoked',
+    'refresh_token_reused', 'not_found', 'conflict', 'not_ready', 'not_uploaded', 'not_failed', 'not_a_video', 'too_large',
+    'unavailable', 'misconfigured', 'internal', 'unsupported_media_type'];
+  const VIDEO_CODES = ['unreadable_video', 'too_long', 'service_unavailable', 'aws_refused', 'start_failed', 'size_mismatch',
+    'wrong_name', 'unexpected'];
+
+  it('has a translation for every API error code and every video error_code', () => {
+    for (const c of API_CODES) expect(messages.en, c).toHaveProperty(`error.${c}`);
+    for (const c of VIDEO_CODES) expect(messages.en, c).toHaveProperty(`videoError.${c}`);
+    for (const c of API_CODES) {
+      const e = new ApiError(c, 'the server English', 400, c === 'rate_limited' ? 90 : undefined);
+      expect(errorText(e, translator('es'))).not.toContain('the server English');
+    }
+  });
+
+  it('words rate_limited generically with the wait from Retry-After', () => {
+    const en = translator('en');
+    const es = translator('es');
+    expect(errorText(new ApiError('rate_limited', 'x', 429, 1), en)).toBe('Too many attempts. Try again in 1 second.');
+    expect(errorText(new ApiError('rate_limited', 'x', 429, 30), en)).toBe('Too many attempts. Try again in 30 seconds.');
+    expect(errorText(new ApiError('rate_limited', 'x', 429, 61), es)).toBe('Demasiados intentos. Vuelve a intentarlo dentro de 2 minutos.');
+    expect(errorText(new ApiError('rate_limited', 'x', 429), en)).toBe('Too many attempts. Wait a while and try again.');
+  });
+
+  it('picks plural forms with Intl.PluralRules and formats numbers for the locale', () => {
+    const en = translator('en');
+    const es = translator('es');
+    expect(plural(en, 'stats.videoCount', 1)).toBe('1 video');
+    expect(plural(en, 'stats.videoCount', 2)).toBe('2 videos');
+    expect(plural(es, 'stats.videoCount', 1)).toBe('1 vídeo');
+    expect(plural(es, 'results.segments', 0)).toBe('0 segmentos');
+    expect(plural(en, 'stats.videoCount', 1234)).toBe('1,234 videos');
+    expect(plural(es, 'stats.videoCount', 1_000_000)).toBe('1.000.000 vídeos'); // Spanish "many" falls back to "other"
+    expect(en('upload.processing', { done: 1200, total: 3400 })).toBe('Analysing: 1,200 of 3,400 segments');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis, Stats } from '../src/api/types';
 import { formatDate, formatDay, formatDuration, formatLongDuration, formatPercent, formatSigned, formatTick, formatTime, timeTicks } from '../src/lib/format';
-import { analysisToRows, distributionData, rowAt, statsToChartData } from '../src/lib/shape';
+import { analysisToRows, distributionData, statsToChartData } from '../src/lib/shape';
+import { nearestRow } from '../src/lib/downsample';
 
 const LABELS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 const emo = (happy: number, neutral: number) => ({ angry: 0, disgust: 0, fear: 0, happy, sad: 0, surprise: 0, neutral });
@@ -52,9 +53,9 @@ describe('analysisToRows', () => {
     expect(first[3].happy).toBeNull();
   });
 
-  it('an unknown face gives no rows; rowAt finds the nearest sample', () => {
+  it('an unknown face gives no rows; nearestRow finds the nearest sample', () => {
     expect(analysisToRows(analysis, 42)).toEqual([]);
-    expect(rowAt(analysisToRows(analysis), 0.55)?.t).toBe(0.6);
+    expect(nearestRow(analysisToRows(analysis), 0.55)?.t).toBe(0.6);
   });
 });
 

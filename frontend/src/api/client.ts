@@ -4,11 +4,14 @@ import type { Analysis, CreatedVideo, MediaUrl, PresignedPost, Stats, Tokens, Us
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, message: string, status = 0) {
+  /** Seconds to wait before trying again (the `Retry-After` header of a 429), when the server said. */
+  readonly retryAfter?: number;
+  constructor(code: string, message: string, status = 0, retryAfter?: number) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -66,7 +69,8 @@ export async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON: keep the HTTP status */
   }
-  return new ApiError(code, message, res.status);
+  const wait = Number(res.headers?.get('Retry-After'));
+  return new ApiError(code, message, res.status, Number.isFinite(wait) && wait >= 0 ? wait : undefined);
 }
 
 interface RequestOptions {
@@ -83,6 +87,10 @@ export class ApiClient {
   private readonly refreshAt: number;
   private accessToken: string | null = null;
   private refreshInFlight: Promise<void> | null = null;
+  /** The token rotation behind `refreshInFlight`, resolving to the new tokens (for logout to revoke). */
+  private rotation: Promise<Tokens> | null = null;
+  /** Bumped whenever the tokens are forgotten: a refresh started before that must not bring them back. */
+  private generation = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   onSessionEnd?: () => void;
 
@@ -116,6 +124,7 @@ export class ApiClient {
 
   /** Forgets every token (memory, storage and the refresh timer). */
   clearTokens(): void {
+    this.generation++;
     this.accessToken = null;
     this.store.set(null);
     if (this.timer) clearTimeout(this.timer);
@@ -136,20 +145,33 @@ export class ApiClient {
     if (this.refreshInFlight) return this.refreshInFlight;
     const token = this.store.get();
     if (!token) return Promise.reject(new ApiError('unauthorized', 'not signed in', 401));
-    this.refreshInFlight = (async () => {
-      try {
-        const res = await this.send('POST', '/auth/refresh', { refresh_token: token }, null);
-        if (!res.ok) {
-          const err = await toApiError(res);
-          if (res.status === 400 || res.status === 401) this.endSession();
-          throw err;
-        }
-        this.setTokens((await res.json()) as Tokens);
-      } finally {
-        this.refreshInFlight = null;
+    const gen = this.generation;
+    const current = () => gen === this.generation;
+    const rotation = (async () => {
+      const res = await this.send('POST', '/auth/refresh', { refresh_token: token }, null);
+      if (!res.ok) {
+        const err = await toApiError(res);
+        if (current() && (res.status === 400 || res.status === 401)) this.endSession();
+        throw err;
       }
+      const tokens = (await res.json()) as Tokens;
+      // Signed out while this was on the wire: keep the tokens out (logout revokes them), never resurrect.
+      if (current()) this.setTokens(tokens);
+      return tokens;
     })();
-    return this.refreshInFlight;
+    const inFlight: Promise<void> = rotation
+      .then(() => {
+        if (!current()) throw new ApiError('unauthorized', 'signed out', 401);
+      })
+      .finally(() => {
+        if (this.refreshInFlight === inFlight) {
+          this.refreshInFlight = null;
+          this.rotation = null;
+        }
+      });
+    this.rotation = rotation;
+    this.refreshInFlight = inFlight;
+    return inFlight;
   }
 
   private async send(method: string, path: string, body: unknown, bearer: string | null): Promise<Response> {
@@ -207,9 +229,20 @@ export class ApiClient {
 
   /** Signs out on the server (best effort) and always forgets the tokens here. */
   async logout(): Promise<void> {
-    const refresh = this.store.get();
-    const access = this.accessToken;
-    this.clearTokens();
+    let refresh = this.store.get();
+    let access = this.accessToken;
+    const rotation = this.rotation;
+    this.clearTokens(); // also stops a refresh in flight from storing its tokens
+    if (rotation) {
+      // The refresh token above is being spent: revoke the one the rotation hands out instead.
+      try {
+        const tokens = await rotation;
+        refresh = tokens.refresh_token;
+        access = tokens.access_token;
+      } catch {
+        return; // refused: there is no session left to revoke
+      }
+    }
     if (!access || !refresh) return;
     try {
       await this.send('POST', '/auth/logout', { refresh_token: refresh }, access);
@@ -264,6 +297,31 @@ export class ApiClient {
   }
 }
 
+/** The `<Code>` of an S3 XML error body, if there is one. */
+export function s3ErrorCode(body: string | null | undefined): string | null {
+  const m = /<Code>\s*([^<\s]+)\s*<\/Code>/.exec(body ?? '');
+  return m ? m[1] : null;
+}
+
+/** Our error code for an S3 refusal, so the message can say what happened. */
+export function uploadErrorCode(s3Code: string | null): string {
+  switch (s3Code) {
+    case 'AccessDenied':
+    case 'InvalidAccessKeyId':
+    case 'SignatureDoesNotMatch':
+      return 'upload_denied';
+    case 'ExpiredToken':
+    case 'TokenRefreshRequired':
+    case 'RequestTimeTooSkewed':
+      return 'upload_expired';
+    case 'EntityTooLarge':
+    case 'MaxPostPreDataLengthExceeded':
+      return 'upload_too_large';
+    default:
+      return 'upload_failed';
+  }
+}
+
 /**
  * Sends a file with a presigned S3 POST: every policy field first, the file last, through XMLHttpRequest so
  * that `upload.onprogress` reports real progress. Resolves when S3 answers 2xx.
@@ -287,7 +345,10 @@ export function uploadWithProgress(
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(file.size, file.size);
         resolve();
-      } else reject(new ApiError('upload_failed', `S3 answered ${xhr.status}`, xhr.status));
+      } else {
+        const s3Code = s3ErrorCode(xhr.responseText);
+        reject(new ApiError(uploadErrorCode(s3Code), `S3 answered ${xhr.status}${s3Code ? ` (${s3Code})` : ''}`, xhr.status));
+      }
     };
     xhr.onerror = () => reject(new ApiError('upload_failed', 'the upload did not reach storage', 0));
     xhr.onabort = () => reject(new ApiError('upload_aborted', 'the upload was cancelled', 0));

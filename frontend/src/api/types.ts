@@ -37,6 +37,8 @@ export interface Video {
   created_at: string;
   updated_at: string;
   error?: string;
+  /** Why it failed, as a stable code to translate (only when `failed`). */
+  error_code?: 'unreadable_video' | 'too_long' | 'service_unavailable' | 'aws_refused' | 'start_failed' | 'size_mismatch' | 'wrong_name' | 'unexpected';
   summary?: VideoSummary;
 }
 

@@ -18,7 +18,8 @@ export const DistributionChart = memo(function DistributionChart({ data, label, 
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 16, bottom: 4, left: 4 }}>
             <CartesianGrid stroke="#eef1f4" horizontal={false} />
-            <XAxis type="number" domain={[0, 'auto']} tickFormatter={(v: number) => formatPercent(v, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" />
+            <XAxis type="number" domain={[0, 1]}
+              ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={(v: number) => formatPercent(v, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" />
             <YAxis type="category" dataKey="name" width={80} tick={{ fontSize: 12, fill: '#33404c' }} stroke="#c5ccd3" />
             <Tooltip
               cursor={{ fill: 'rgba(47,93,98,0.06)' }}

@@ -4,7 +4,7 @@ import { useAuth } from '../auth';
 import { LOCALES, type Locale } from '../i18n/messages';
 import { useI18n } from '../i18n';
 
-export function LanguageSelect() {
+function LanguageSelect() {
   const { locale, setLocale, t } = useI18n();
   return (
     <label className="lang">

@@ -28,3 +28,13 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="state state-empty">{children}</div>;
 }
+
+/** A status refresh failed; the poller keeps trying (with backoff) unless the error is final. */
+export function PollError({ error }: { error: unknown }) {
+  const { t } = useI18n();
+  return (
+    <p className="notice notice-error" role="status">
+      {t('poll.error', { reason: errorText(error, t) })}
+    </p>
+  );
+}

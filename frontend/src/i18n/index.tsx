@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { detectLocale, STORAGE_KEY, translator, type Locale, type Translate } from './core';
+import { detectLocale, plural, STORAGE_KEY, translator, type Locale, type PluralBase, type Translate } from './core';
 
 export * from './core';
 
@@ -7,6 +7,8 @@ interface I18n {
   locale: Locale;
   setLocale: (l: Locale) => void;
   t: Translate;
+  /** A plural message for `count` (see `plural`). */
+  tn: (base: PluralBase, count: number, vars?: Record<string, string | number>) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);
@@ -32,7 +34,10 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
-  const value = useMemo(() => ({ locale, setLocale, t: translator(locale) }), [locale, setLocale]);
+  const value = useMemo(() => {
+    const t = translator(locale);
+    return { locale, setLocale, t, tn: (base: PluralBase, count: number, vars?: Record<string, string | number>) => plural(t, base, count, vars) };
+  }, [locale, setLocale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
 

@@ -9,13 +9,30 @@ export function formatDuration(seconds: number | null | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** A moment in a video with tenths: "0:02.8". */
-export function formatTime(seconds: number): string {
-  const safe = Math.max(0, seconds);
-  const m = Math.floor(safe / 60);
-  const s = safe - m * 60;
-  const text = s.toFixed(1);
-  return `${m}:${s < 10 ? '0' : ''}${text}`;
+const separators = new Map<string, string>();
+
+/** The locale's decimal separator ("." in English, "," in Spanish). */
+export function decimalSeparator(locale?: string): string {
+  const k = locale ?? '';
+  let sep = separators.get(k);
+  if (sep === undefined) {
+    sep = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === 'decimal')?.value ?? '.';
+    separators.set(k, sep);
+  }
+  return sep;
+}
+
+/**
+ * A moment in a video with tenths: "0:02.8", "1:02:05.2" (with the locale's decimal separator). Rounded to
+ * tenths before splitting, so 59.96 is "1:00.0", never "0:60.0".
+ */
+export function formatTime(seconds: number, locale?: string): string {
+  const tenths = Math.round(Math.max(0, Number.isFinite(seconds) ? seconds : 0) * 10);
+  const h = Math.floor(tenths / 36000);
+  const m = Math.floor((tenths % 36000) / 600);
+  const rest = tenths % 600;
+  const ss = `${String(Math.floor(rest / 10)).padStart(2, '0')}${decimalSeparator(locale)}${rest % 10}`;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
 /** A long duration in words-ish form for statistics: "1 h 02 min", "3 min 05 s", "12 s". */
@@ -42,6 +59,15 @@ export function formatDay(day: string, locale: string): string {
   const d = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return day;
   return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
+}
+
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** A plain number for the locale ("1,234" / "1234", "1.234"), with a cached Intl.NumberFormat. */
+export function formatNumber(value: number, locale: string): string {
+  let nf = numberFormats.get(locale);
+  if (!nf) numberFormats.set(locale, (nf = new Intl.NumberFormat(locale)));
+  return nf.format(value);
 }
 
 export function formatPercent(value: number | null | undefined, locale: string, digits = 0): string {
@@ -84,6 +110,6 @@ export function timeTicks(duration: number, max = 7): number[] {
 }
 
 /** A tick label: "0:02" for whole seconds, "0:01.5" otherwise. */
-export function formatTick(seconds: number): string {
-  return Number.isInteger(Math.round(seconds * 1000) / 1000) ? formatDuration(seconds) : formatTime(seconds);
+export function formatTick(seconds: number, locale?: string): string {
+  return Number.isInteger(Math.round(seconds * 1000) / 1000) ? formatDuration(seconds) : formatTime(seconds, locale);
 }

@@ -41,13 +41,6 @@ export function analysisToRows(analysis: Analysis, choice: FaceChoice = 'mean'):
   return rows.sort((a, b) => a.t - b.t);
 }
 
-/** The row closest to time t (for the tooltip of a seek, or tests). */
-export function rowAt(rows: ChartRow[], t: number): ChartRow | undefined {
-  let best: ChartRow | undefined;
-  for (const r of rows) if (!best || Math.abs(r.t - t) < Math.abs(best.t - t)) best = r;
-  return best;
-}
-
 export interface DistributionDatum {
   label: string;
   value: number;

@@ -1,33 +1,44 @@
 import { useCallback, useEffect, useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { uploadWithProgress } from '../api/client';
+import { ApiError, uploadWithProgress } from '../api/client';
 import type { Video } from '../api/types';
 import { useClient } from '../auth';
 import { EmotionChip } from '../components/EmotionChip';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { ProgressBar } from '../components/ProgressBar';
-import { Empty, ErrorState, Loading } from '../components/States';
+import { AnalysisProgress, failureReason } from '../components/VideoProgress';
+import { Empty, ErrorState, Loading, PollError } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { errorText, useI18n } from '../i18n';
 import { formatBytes, formatDate, formatDuration, formatPercent } from '../lib/format';
-import { usePollVideo } from '../lib/usePollVideo';
+import { backoffMs, isFatalPollError, usePollVideo } from '../lib/usePollVideo';
+import { useRetryVideo } from '../lib/useRetryVideo';
 
 const VIDEO_EXT: Record<string, string> = {
   mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska',
   avi: 'video/x-msvideo', mpeg: 'video/mpeg', mpg: 'video/mpeg', '3gp': 'video/3gpp', ogv: 'video/ogg',
 };
 
-export function videoContentType(file: File): string | null {
+function videoContentType(file: File): string | null {
   if (file.type.startsWith('video/')) return file.type;
   if (file.type) return null;
   const ext = file.name.split('.').pop()?.toLowerCase() ?? '';
   return VIDEO_EXT[ext] ?? null;
 }
 
-function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
+/** The upload limit of the API (EMOTIONFY_MAX_UPLOAD_BYTES, 500 MB by default): checked here first. */
+const MAX_UPLOAD_BYTES = 500 * 1024 * 1024;
+
+function UploadPanel({ onVideo, onRemoved, onTracking }: {
+  onVideo: (v: Video) => void;
+  onRemoved: (id: string) => void;
+  onTracking: (id: string | null) => void;
+}) {
   const { t, locale } = useI18n();
   const client = useClient();
   const fileId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
+  const abortRef = useRef<AbortController | null>(null);
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState('');
   const [backend, setBackend] = useState<'onnx' | 'rekognition'>('onnx');
@@ -36,19 +47,48 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
   const [uploading, setUploading] = useState<{ loaded: number; total: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Video | null>(null);
-  const [retrying, setRetrying] = useState(false);
-  const { video, setVideo } = usePollVideo(client, created);
+  const { video, setVideo, error: pollError } = usePollVideo(client, created);
+  const { retry, retrying, retryError } = useRetryVideo(client, setCreated);
 
   useEffect(() => {
     if (video) onVideo(video);
   }, [video, onVideo]);
+
+  useEffect(() => {
+    onTracking(video?.id ?? null);
+  }, [video?.id, onTracking]);
+
+  // Leaving the page mid-upload would lose it: ask the browser to warn.
+  const isUploading = uploading != null;
+  useEffect(() => {
+    if (!isUploading) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [isUploading]);
+
+  useEffect(() => () => abortRef.current?.abort(), []);
+
+  function clearInput() {
+    if (inputRef.current) inputRef.current.value = '';
+  }
 
   function choose(f: File | null | undefined) {
     setError(null);
     if (!f) return;
     if (!videoContentType(f)) {
       setFile(null);
+      clearInput();
       setFileError(t('upload.notVideo'));
+      return;
+    }
+    if (f.size > MAX_UPLOAD_BYTES) {
+      setFile(null);
+      clearInput();
+      setFileError(t('upload.tooLarge', { size: formatBytes(f.size, locale), limit: formatBytes(MAX_UPLOAD_BYTES, locale) }));
       return;
     }
     setFileError(null);
@@ -70,7 +110,10 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
       return;
     }
     const contentType = videoContentType(file) ?? 'video/mp4';
+    const abort = new AbortController();
+    abortRef.current = abort;
     setUploading({ loaded: 0, total: file.size });
+    let videoId: string | null = null;
     try {
       const res = await client.createVideo({
         filename: file.name,
@@ -79,30 +122,23 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
         title: title.trim() || undefined,
         backend,
       });
+      videoId = res.video.id;
+      if (abort.signal.aborted) throw new ApiError('upload_aborted', 'the upload was cancelled');
       onVideo(res.video);
-      await uploadWithProgress({ ...res.upload, fields: { ...res.upload.fields } }, file, (loaded, total) =>
-        setUploading({ loaded, total }),
-      );
+      await uploadWithProgress(res.upload, file, (loaded, total) => setUploading({ loaded, total }), abort.signal);
+      videoId = null;
       setUploading(null);
       setCreated({ ...res.video, status: res.video.status === 'pending_upload' ? 'queued' : res.video.status });
     } catch (err) {
       setUploading(null);
       setError(err);
-    }
-  }
-
-  async function retry() {
-    if (!video) return;
-    setRetrying(true);
-    setError(null);
-    try {
-      const v = await client.retryVideo(video.id);
-      setCreated(v);
-      setVideo(v);
-    } catch (err) {
-      setError(err);
+      // The file never reached S3: remove the record so no video stays "waiting for upload".
+      if (videoId) {
+        const id = videoId;
+        client.deleteVideo(id).then(() => onRemoved(id), () => undefined);
+      }
     } finally {
-      setRetrying(false);
+      abortRef.current = null;
     }
   }
 
@@ -112,7 +148,7 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
     setFile(null);
     setTitle('');
     setError(null);
-    if (inputRef.current) inputRef.current.value = '';
+    clearInput();
   }
 
   const tracking = video && !uploading;
@@ -120,58 +156,53 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
     <section className="panel upload" aria-labelledby="upload-title">
       <h2 id="upload-title">{t('upload.title')}</h2>
       {uploading ? (
-        <ProgressBar
-          value={uploading.loaded}
-          max={uploading.total}
-          label={t('upload.progressLabel')}
-          text={t('upload.uploading', { percent: formatPercent(uploading.total ? uploading.loaded / uploading.total : 0, locale) })}
-        />
+        <>
+          <ProgressBar
+            value={uploading.loaded}
+            max={uploading.total}
+            label={t('upload.progressLabel')}
+            text={t('upload.uploading', { percent: formatPercent(uploading.total ? uploading.loaded / uploading.total : 0, locale) })}
+            phase="uploading"
+          />
+          <div className="actions">
+            <button type="button" className="btn btn-secondary" onClick={() => abortRef.current?.abort()}>
+              {t('upload.cancel')}
+            </button>
+          </div>
+        </>
       ) : tracking ? (
         <div className="tracking">
           <p className="tracking-title">
             <strong>{video.title}</strong> <StatusBadge status={video.status} />
           </p>
-          {video.status === 'done' ? (
-            <>
-              <ProgressBar value={1} max={1} label={t('upload.analysisLabel')} text={t('upload.done')} />
-              <div className="actions">
-                <Link className="btn btn-primary" to={`/videos/${video.id}`}>
-                  {t('upload.open')}
-                </Link>
-                <button type="button" className="btn btn-secondary" onClick={reset}>
-                  {t('upload.another')}
-                </button>
-              </div>
-            </>
-          ) : video.status === 'failed' ? (
-            <>
-              <p className="notice notice-error" role="alert">
-                {t('upload.failed', { reason: video.error || t('status.failed') })}
-              </p>
-              <div className="actions">
-                <button type="button" className="btn btn-primary" onClick={retry} disabled={retrying}>
-                  {t('common.retry')}
-                </button>
-                <button type="button" className="btn btn-secondary" onClick={reset}>
-                  {t('upload.another')}
-                </button>
-              </div>
-            </>
+          {video.status === 'failed' ? (
+            <p className="notice notice-error" role="alert">
+              {t('upload.failed', { reason: failureReason(video, t) })}
+            </p>
           ) : (
-            <ProgressBar
-              value={video.progress.done}
-              max={video.progress.total}
-              label={t('upload.analysisLabel')}
-              text={
-                video.status === 'processing' && video.progress.total > 0
-                  ? t('upload.processing', { done: video.progress.done, total: video.progress.total })
-                  : video.status === 'processing'
-                    ? t('upload.probing')
-                    : t('upload.queued')
-              }
-            />
+            <AnalysisProgress video={video} />
           )}
-          {error != null && <ErrorState error={error} />}
+          {video.status === 'done' ? (
+            <div className="actions">
+              <Link className="btn btn-primary" to={`/videos/${video.id}`}>
+                {t('upload.open')}
+              </Link>
+              <button type="button" className="btn btn-secondary" onClick={reset}>
+                {t('upload.another')}
+              </button>
+            </div>
+          ) : video.status === 'failed' ? (
+            <div className="actions">
+              <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
+                {t('common.retry')}
+              </button>
+              <button type="button" className="btn btn-secondary" onClick={reset}>
+                {t('upload.another')}
+              </button>
+            </div>
+          ) : null}
+          {pollError != null && <PollError error={pollError} />}
+          {(retryError ?? error) != null && <ErrorState error={retryError ?? error} />}
         </div>
       ) : (
         <form onSubmit={onSubmit} noValidate>
@@ -197,15 +228,18 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
               ref={inputRef}
               type="file"
               accept="video/*"
-              aria-describedby={fileError ? `${fileId}-error` : undefined}
+              aria-describedby={fileError ? `${fileId}-error` : `${fileId}-limit`}
               aria-invalid={fileError ? true : undefined}
               onChange={(e) => choose(e.target.files?.[0])}
             />
+            <p id={`${fileId}-limit`} className="muted small">
+              {t('upload.limit', { limit: formatBytes(MAX_UPLOAD_BYTES, locale) })}
+            </p>
             {file && (
               <p className="dropzone-file">{t('upload.chosen', { name: file.name, size: formatBytes(file.size, locale) })}</p>
             )}
             {fileError && (
-              <p id={`${fileId}-error`} className="field-error">
+              <p id={`${fileId}-error`} className="field-error" role="alert">
                 {fileError}
               </p>
             )}
@@ -246,11 +280,12 @@ function UploadPanel({ onVideo }: { onVideo: (v: Video) => void }) {
   );
 }
 
-function History({ items, next, loading, error, onMore, onRetry }: {
+function History({ items, next, loading, error, pollError, onMore, onRetry }: {
   items: Video[];
   next: string | null;
   loading: boolean;
   error: unknown;
+  pollError: unknown;
   onMore: () => void;
   onRetry: () => void;
 }) {
@@ -269,7 +304,7 @@ function History({ items, next, loading, error, onMore, onRetry }: {
           <ul className="history">
             {items.map((v) => (
               <li key={v.id}>
-                <Link to={`/videos/${v.id}`} className="history-item" aria-label={t('history.open', { title: v.title })}>
+                <Link to={`/videos/${v.id}`} className="history-item">
                   <span className="history-main">
                     <span className="history-title">{v.title}</span>
                     <StatusBadge status={v.status} />
@@ -290,6 +325,7 @@ function History({ items, next, loading, error, onMore, onRetry }: {
               </li>
             ))}
           </ul>
+          {pollError != null && <PollError error={pollError} />}
           {error != null && <ErrorState error={error} onRetry={onMore} />}
           {next && (
             <button type="button" className="btn btn-secondary load-more" onClick={onMore} disabled={loading}>
@@ -304,6 +340,8 @@ function History({ items, next, loading, error, onMore, onRetry }: {
 
 export function Home() {
   const client = useClient();
+  const { t } = useI18n();
+  usePageTitle(t('nav.home'));
   const [items, setItems] = useState<Video[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -339,24 +377,57 @@ export function Home() {
     setItems((prev) => (prev.some((p) => p.id === v.id) ? prev.map((p) => (p.id === v.id ? v : p)) : [v, ...prev]));
   }, []);
 
-  // Videos still being analysed (e.g. after a reload) refresh themselves every 2 s.
+  const onRemoved = useCallback((id: string) => setItems((prev) => prev.filter((p) => p.id !== id)), []);
+
+  // The upload panel polls its own video: the history poller leaves that one out.
+  const [trackedId, setTrackedId] = useState<string | null>(null);
+
+  // Other videos still being analysed (e.g. after a reload) refresh themselves every 2 s, backing off on errors.
   const pending = items
-    .filter((v) => v.status === 'queued' || v.status === 'processing')
+    .filter((v) => (v.status === 'queued' || v.status === 'processing') && v.id !== trackedId)
     .slice(0, 5)
     .map((v) => v.id)
     .join(',');
+  const [pollError, setPollError] = useState<unknown>(null);
   useEffect(() => {
+    setPollError(null);
     if (!pending) return;
-    const timer = setInterval(() => {
-      for (const id of pending.split(',')) client.getVideo(id).then(onVideo, () => undefined);
-    }, 2000);
-    return () => clearInterval(timer);
+    let live = true;
+    let failures = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const tick = async () => {
+      const results = await Promise.allSettled(pending.split(',').map((id) => client.getVideo(id)));
+      if (!live) return;
+      let error: unknown = null;
+      for (const r of results) {
+        if (r.status === 'fulfilled') onVideo(r.value);
+        else error = r.reason;
+      }
+      setPollError(error);
+      if (error && isFatalPollError(error)) return;
+      failures = error ? failures + 1 : 0;
+      timer = setTimeout(tick, error ? backoffMs(failures) : 2000);
+    };
+    timer = setTimeout(tick, 2000);
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
   }, [client, pending, onVideo]);
 
   return (
     <div className="stack">
-      <UploadPanel onVideo={onVideo} />
-      <History items={items} next={next} loading={loading} error={error} onMore={() => load(next)} onRetry={() => load(null)} />
+      <PageHeading className="sr-only">{t('nav.home')}</PageHeading>
+      <UploadPanel onVideo={onVideo} onRemoved={onRemoved} onTracking={setTrackedId} />
+      <History
+        items={items}
+        next={next}
+        loading={loading}
+        error={error}
+        pollError={pollError}
+        onMore={() => load(next)}
+        onRetry={() => load(null)}
+      />
     </div>
   );
 }

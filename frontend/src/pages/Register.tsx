@@ -2,11 +2,13 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { Field } from '../components/Field';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { errorText, useI18n } from '../i18n';
 import { validateEmail, validateNewPassword } from '../lib/validation';
 
 export function Register() {
   const { t } = useI18n();
+  usePageTitle(t('auth.register'));
   const { client } = useAuth();
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
@@ -38,7 +40,7 @@ export function Register() {
 
   return (
     <section className="auth-card" aria-labelledby="register-title">
-      <h1 id="register-title">{t('auth.registerTitle')}</h1>
+      <PageHeading id="register-title">{t('auth.registerTitle')}</PageHeading>
       <p className="lead">{t('auth.registerLead')}</p>
       {serverError != null && (
         <p className="notice notice-error" role="alert">

@@ -1,12 +1,13 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 import type { Analysis, Video } from '../api/types';
 import { useClient } from '../auth';
 import { DistributionChart } from '../components/DistributionChart';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { EmotionTimeline } from '../components/EmotionTimeline';
-import { ProgressBar } from '../components/ProgressBar';
-import { ErrorState, Loading } from '../components/States';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
+import { ErrorState, Loading, PollError } from '../components/States';
+import { AnalysisProgress, failureReason } from '../components/VideoProgress';
 import { StatusBadge } from '../components/StatusBadge';
 import { useI18n } from '../i18n';
 import { downloadBlob } from '../lib/download';
@@ -14,12 +15,15 @@ import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatPercent, formatSigned, formatTime } from '../lib/format';
 import { analysisToRows, distributionData, type FaceChoice } from '../lib/shape';
 import { usePollVideo } from '../lib/usePollVideo';
+import { useRetryVideo } from '../lib/useRetryVideo';
 
 const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analysis }) {
   const { t, locale } = useI18n();
   const s = analysis.summary;
   const dist = useMemo(() => distributionData(s.distribution as Record<string, number>), [s.distribution]);
   const valencePct = ((Math.max(-1, Math.min(1, s.valence)) + 1) / 2) * 100;
+  // With no face at all, valence and expressiveness are not 0: they are unknown.
+  const noFace = !(s.face_presence > 0);
   return (
     <section className="panel" aria-labelledby="summary-title">
       <h2 id="summary-title">{t('results.summary')}</h2>
@@ -33,17 +37,17 @@ const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analys
         </div>
         <div className="card">
           <p className="card-label">{t('results.valence')}</p>
-          <p className="card-value">{formatSigned(s.valence, locale)}</p>
+          <p className="card-value">{noFace ? t('common.none') : formatSigned(s.valence, locale)}</p>
           <div className="meter meter-valence" aria-hidden="true">
-            <span style={{ left: `${valencePct}%` }} />
+            {!noFace && <span style={{ left: `${valencePct}%` }} />}
           </div>
           <p className="card-hint">{t('results.valenceHint')}</p>
         </div>
         <div className="card">
           <p className="card-label">{t('results.expressiveness')}</p>
-          <p className="card-value">{formatPercent(s.expressiveness, locale)}</p>
+          <p className="card-value">{noFace ? t('common.none') : formatPercent(s.expressiveness, locale)}</p>
           <div className="meter" aria-hidden="true">
-            <i style={{ width: `${s.expressiveness * 100}%` }} />
+            <i style={{ width: `${noFace ? 0 : s.expressiveness * 100}%` }} />
           </div>
           <p className="card-hint">{t('results.expressivenessHint')}</p>
         </div>
@@ -63,7 +67,7 @@ const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analys
 });
 
 function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) {
-  const { t, locale } = useI18n();
+  const { t, tn, locale } = useI18n();
   const client = useClient();
   const name = useEmotionLabel();
   const videoRef = useRef<HTMLVideoElement>(null);
@@ -81,7 +85,10 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
   useEffect(loadMedia, [loadMedia]);
 
   const rows = useMemo(() => analysisToRows(analysis, face), [analysis, face]);
-  const labels = analysis.labels?.length ? analysis.labels : Object.keys(analysis.summary.distribution);
+  const labels = useMemo(
+    () => (analysis.labels?.length ? analysis.labels : Object.keys(analysis.summary.distribution)),
+    [analysis],
+  );
   const duration = analysis.video.duration || video.duration || 0;
 
   const seek = useCallback((time: number) => {
@@ -130,7 +137,7 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
             {t('results.model', {
               model: `${analysis.model.backend} · ${analysis.model.version}`,
               fps: analysis.model.sample_fps,
-              segments: analysis.segments,
+              segments: tn('results.segments', analysis.segments),
             })}
           </p>
         </section>
@@ -146,7 +153,7 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
                 <option value="mean">{t('results.meanFaces')}</option>
                 {analysis.faces.map((f, i) => (
                   <option key={f.id} value={f.id}>
-                    {t('results.faceRange', { n: i + 1, from: formatTime(f.first_t), to: formatTime(f.last_t) })}
+                    {t('results.faceRange', { n: i + 1, from: formatTime(f.first_t, locale), to: formatTime(f.last_t, locale) })}
                   </option>
                 ))}
               </select>
@@ -169,9 +176,9 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
                     className="moment"
                     style={{ ['--accent' as string]: emotionColor(m.label) }}
                     onClick={() => seek(m.t)}
-                    aria-label={t('results.seekTo', { time: formatTime(m.t), label: name(m.label), score: formatPercent(m.score, locale) })}
+                    aria-label={t('results.seekTo', { time: formatTime(m.t, locale), label: name(m.label), score: formatPercent(m.score, locale) })}
                   >
-                    <span className="moment-time">{formatTime(m.t)}</span>
+                    <span className="moment-time">{formatTime(m.t, locale)}</span>
                     <EmotionChip label={m.label} />
                     <span className="moment-score">{formatPercent(m.score, locale)}</span>
                   </button>
@@ -198,12 +205,15 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
 export function Results() {
   const { id = '' } = useParams();
   const client = useClient();
+  const navigate = useNavigate();
   const { t, locale } = useI18n();
   const [initial, setInitial] = useState<Video | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
-  const [retrying, setRetrying] = useState(false);
-  const { video, setVideo } = usePollVideo(client, initial);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const { video, error: pollError } = usePollVideo(client, initial);
+  const { retry, retrying, retryError } = useRetryVideo(client, setInitial);
 
   const load = useCallback(() => {
     setLoadError(null);
@@ -226,17 +236,18 @@ export function Results() {
     };
   }, [client, id, done]);
 
-  async function retry() {
-    if (!video) return;
-    setRetrying(true);
+  usePageTitle(video?.title ?? t('results.title'));
+
+  async function remove() {
+    if (!video || !window.confirm(t('video.deleteConfirm', { title: video.title }))) return;
+    setDeleting(true);
+    setDeleteError(null);
     try {
-      const v = await client.retryVideo(video.id);
-      setInitial(v);
-      setVideo(v);
+      await client.deleteVideo(video.id);
+      navigate('/', { replace: true });
     } catch (e) {
-      setLoadError(e);
-    } finally {
-      setRetrying(false);
+      setDeleteError(e);
+      setDeleting(false);
     }
   }
 
@@ -246,16 +257,26 @@ export function Results() {
         <Link to="/" className="back-link">
           ← {t('common.back')}
         </Link>
-        {video && (
-          <>
-            <h1>
+        <PageHeading>
+          {video ? (
+            <>
               {video.title} <StatusBadge status={video.status} />
-            </h1>
+            </>
+          ) : (
+            t('results.title')
+          )}
+        </PageHeading>
+        {video && (
+          <div className="page-head-row">
             <p className="muted">
               {formatDuration(video.duration)} · {formatDate(video.created_at, locale)}
             </p>
-          </>
+            <button type="button" className="btn btn-danger" onClick={remove} disabled={deleting}>
+              {t('video.delete')}
+            </button>
+          </div>
         )}
+        {deleteError != null && <ErrorState error={deleteError} />}
       </div>
       {loadError != null ? (
         <ErrorState error={loadError} onRetry={load} />
@@ -264,25 +285,18 @@ export function Results() {
       ) : video.status === 'failed' ? (
         <section className="panel">
           <p className="notice notice-error" role="alert">
-            {t('results.failed', { reason: video.error || t('status.failed') })}
+            {t('results.failed', { reason: failureReason(video, t) })}
           </p>
-          <button type="button" className="btn btn-primary" onClick={retry} disabled={retrying}>
+          <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
             {t('common.retry')}
           </button>
+          {retryError != null && <ErrorState error={retryError} />}
         </section>
       ) : video.status !== 'done' ? (
         <section className="panel">
           <p>{t('results.notReady')}</p>
-          <ProgressBar
-            value={video.progress.done}
-            max={video.progress.total}
-            label={t('upload.analysisLabel')}
-            text={
-              video.progress.total > 0
-                ? t('upload.processing', { done: video.progress.done, total: video.progress.total })
-                : t(`status.${video.status}`)
-            }
-          />
+          <AnalysisProgress video={video} />
+          {pollError != null && <PollError error={pollError} />}
         </section>
       ) : !analysis ? (
         <Loading />

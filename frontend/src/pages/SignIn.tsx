@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { Field } from '../components/Field';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { errorText, useI18n } from '../i18n';
 import { validateEmail, validateLoginPassword } from '../lib/validation';
 
@@ -17,6 +18,7 @@ export function SignIn() {
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [serverError, setServerError] = useState<unknown>(null);
+  usePageTitle(t('auth.signIn'));
 
   const emailErr = validateEmail(email);
   const passwordErr = validateLoginPassword(password);
@@ -39,7 +41,7 @@ export function SignIn() {
 
   return (
     <section className="auth-card" aria-labelledby="signin-title">
-      <h1 id="signin-title">{t('auth.signInTitle')}</h1>
+      <PageHeading id="signin-title">{t('auth.signInTitle')}</PageHeading>
       <p className="lead">{t('auth.signInLead')}</p>
       {state.registered && !serverError && (
         <p className="notice notice-success" role="status">

@@ -17,19 +17,27 @@ import {
 import type { Stats } from '../api/types';
 import { useClient } from '../auth';
 import { DistributionChart } from '../components/DistributionChart';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useI18n } from '../i18n';
 import { emotionColor } from '../lib/emotions';
-import { formatDate, formatDay, formatDuration, formatLongDuration, formatPercent, formatSigned } from '../lib/format';
+import { formatDate, formatDay, formatDuration, formatLongDuration, formatNumber, formatPercent, formatSigned } from '../lib/format';
 import { statsToChartData } from '../lib/shape';
+
+/** Expressiveness in the weekly trend (its own percent axis, in the same colour). */
+const WEEKLY_EXPRESSIVENESS = '#8a5a00';
+
+/** Legend entries in the ink colour (Recharts paints them in the series colour by default). */
+const legendText = (value: string) => <span className="legend-text">{value}</span>;
 
 export function StatsPage() {
   const client = useClient();
-  const { t, locale } = useI18n();
+  const { t, tn, locale } = useI18n();
   const name = useEmotionLabel();
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<unknown>(null);
+  usePageTitle(t('stats.title'));
 
   const load = useCallback(() => {
     setError(null);
@@ -43,7 +51,7 @@ export function StatsPage() {
   return (
     <div className="stack">
       <div className="page-head">
-        <h1>{t('stats.title')}</h1>
+        <PageHeading>{t('stats.title')}</PageHeading>
         <p className="muted">{t('stats.lead')}</p>
       </div>
       {error != null ? (
@@ -59,7 +67,7 @@ export function StatsPage() {
           <section className="cards cards-5" aria-label={t('stats.title')}>
             <div className="card">
               <p className="card-label">{t('stats.videos')}</p>
-              <p className="card-value">{new Intl.NumberFormat(locale).format(stats.videos)}</p>
+              <p className="card-value">{formatNumber(stats.videos, locale)}</p>
             </div>
             <div className="card">
               <p className="card-label">{t('stats.totalDuration')}</p>
@@ -103,8 +111,8 @@ export function StatsPage() {
                           <Cell key={d.label} fill={emotionColor(d.label === 'none' ? null : d.label)} />
                         ))}
                       </Pie>
-                      <Tooltip formatter={(v: number, n: string) => [t('stats.videoCount', { count: v }), n]} />
-                      <Legend iconType="circle" wrapperStyle={{ fontSize: 13 }} />
+                      <Tooltip formatter={(v: number, n: string) => [tn('stats.videoCount', v), n]} />
+                      <Legend iconType="circle" wrapperStyle={{ fontSize: 13 }} formatter={legendText} />
                     </PieChart>
                   </ResponsiveContainer>
                 </div>
@@ -116,25 +124,27 @@ export function StatsPage() {
             <figure className="chart-figure" role="figure" aria-label={t('stats.weeklyLabel')}>
               <div className="chart-box" style={{ height: 280 }}>
                 <ResponsiveContainer width="100%" height="100%">
-                  <ComposedChart data={data.weekly} margin={{ top: 8, right: 8, bottom: 4, left: -8 }}>
+                  <ComposedChart data={data.weekly} margin={{ top: 8, right: 8, bottom: 4, left: 0 }}>
                     <CartesianGrid stroke="#e6eaee" strokeDasharray="3 3" />
                     <XAxis dataKey="week" tickFormatter={(w: string) => formatDay(w, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" />
-                    <YAxis yAxisId="score" domain={[-1, 1]} tickFormatter={(v: number) => formatSigned(v, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" width={56} />
+                    <YAxis yAxisId="score" domain={[-1, 1]} ticks={[-1, -0.5, 0, 0.5, 1]} tickFormatter={(v: number) => formatSigned(v, locale)} tick={{ fontSize: 12, fill: '#2f5d62' }} stroke="#2f5d62" width={50} />
+                    <YAxis yAxisId="pct" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={(v: number) => formatPercent(v, locale)} tick={{ fontSize: 12, fill: WEEKLY_EXPRESSIVENESS }} stroke={WEEKLY_EXPRESSIVENESS} width={58} />
                     <YAxis yAxisId="count" orientation="right" allowDecimals={false} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" width={36} />
                     <Tooltip
                       labelFormatter={(w: string) => t('stats.week', { date: formatDay(w, locale) })}
-                      formatter={(v: number, n: string) =>
-                        n === t('results.expressiveness')
+                      formatter={(v: number, n: string, item: { dataKey?: unknown }) => [
+                        item.dataKey === 'expressiveness'
                           ? formatPercent(v, locale)
-                          : n === t('results.valence')
+                          : item.dataKey === 'valence'
                             ? formatSigned(v, locale)
-                            : new Intl.NumberFormat(locale).format(v)
-                      }
+                            : formatNumber(v, locale),
+                        n,
+                      ]}
                     />
-                    <Legend wrapperStyle={{ fontSize: 13 }} />
+                    <Legend wrapperStyle={{ fontSize: 13 }} formatter={legendText} />
                     <Bar yAxisId="count" dataKey="videos" name={t('stats.weekVideos')} fill="#a9c9cb" radius={[4, 4, 0, 0]} barSize={28} />
                     <Line yAxisId="score" type="monotone" dataKey="valence" name={t('results.valence')} stroke="#2f5d62" strokeWidth={2.2} dot={{ r: 3 }} />
-                    <Line yAxisId="score" type="monotone" dataKey="expressiveness" name={t('results.expressiveness')} stroke="#e8a317" strokeWidth={2.2} dot={{ r: 3 }} />
+                    <Line yAxisId="pct" type="monotone" dataKey="expressiveness" name={t('results.expressiveness')} stroke={WEEKLY_EXPRESSIVENESS} strokeWidth={2.2} dot={{ r: 3 }} />
                   </ComposedChart>
                 </ResponsiveContainer>
               </div>

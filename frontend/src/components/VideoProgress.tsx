@@ -1,0 +1,34 @@
+import type { Video } from '../api/types';
+import { useI18n, type MessageKey, type Translate } from '../i18n';
+import { ProgressBar } from './ProgressBar';
+
+/** What the analysis of a video is doing, in words (shared by the upload panel and the results page). */
+function analysisText(video: Video, t: Translate): string {
+  if (video.status === 'done') return t('upload.done');
+  if (video.status === 'pending_upload') return t('status.pending_upload');
+  if (video.status === 'processing') {
+    return video.progress.total > 0 ? t('upload.processing', { done: video.progress.done, total: video.progress.total }) : t('upload.probing');
+  }
+  return t('upload.queued');
+}
+
+/** Why a video failed: the translation of its `error_code`, else the server's sentence. */
+export function failureReason(video: Video, t: Translate): string {
+  const key = `videoError.${video.error_code}` as MessageKey;
+  if (video.error_code && key !== t(key)) return t(key);
+  return video.error || t('status.failed');
+}
+
+export function AnalysisProgress({ video }: { video: Video }) {
+  const { t } = useI18n();
+  const done = video.status === 'done';
+  return (
+    <ProgressBar
+      value={done ? 1 : video.progress.done}
+      max={done ? 1 : video.progress.total}
+      label={t('upload.analysisLabel')}
+      text={analysisText(video, t)}
+      phase={video.status}
+    />
+  );
+}
