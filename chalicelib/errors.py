@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from pymongo.errors import ConnectionFailure
+
+#: A backing service (Redis, MongoDB, an AWS endpoint) could not be reached: the API answers 503, the
+#: authorizer fails closed with 503, and a pipeline step asks Step Functions to retry.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ConnectionFailure,
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
 
 class ApiError(Exception):
     status = 400

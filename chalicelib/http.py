@@ -14,23 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from chalice import Response
 from pymongo.errors import ConnectionFailure
 
-from chalicelib.errors import ApiError, Unavailable
+from chalicelib.errors import UNAVAILABLE_ERRORS, ApiError, Unavailable
 from chalicelib.observability import logger
 from chalicelib.settings import ConfigurationError
 
 JSON = {"Content-Type": "application/json"}
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    redis.ConnectionError,
-    redis.TimeoutError,
-    ConnectionFailure,
-    EndpointConnectionError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
 
 
 def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from chalicelib.auth import service
 from chalicelib.auth.tokens import AccessClaims
 from chalicelib.deps import Deps
-from chalicelib.errors import Unauthorized
-from chalicelib.http import UNAVAILABLE_ERRORS
+from chalicelib.errors import UNAVAILABLE_ERRORS, Unauthorized
 from chalicelib.observability import logger
 
 UNAUTHORIZED_BODY = {

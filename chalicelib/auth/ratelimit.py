@@ -28,18 +28,8 @@ class LoginLimiter:
 
     def attempt(self, email: str, ip: str) -> None:
         """Take a slot for this attempt on both keys; `TooManyRequests` when either is over its limit."""
-        keys = {"email": self._key("email", email), "ip": self._key("ip", ip)}
-        pipe = self._redis.pipeline()
-        for key in keys.values():
-            pipe.incr(key)
-            pipe.expire(key, self._window, nx=True)
-        counts = cast(list[Any], pipe.execute())[::2]
-        for (kind, key), count in zip(keys.items(), counts, strict=True):
-            if int(count) > self._limits[kind]:
-                ttl = int(cast(Any, self._redis.ttl(key)))
-                raise TooManyRequests(
-                    f"too many sign-in attempts; try again in {max(1, ttl)} seconds", retry_after=ttl
-                )
+        limits = {self._key("email", email): self._limits["email"], self._key("ip", ip): self._limits["ip"]}
+        take_slots(self._redis, limits, self._window, "too many sign-in attempts")
 
     def succeeded(self, email: str, ip: str) -> None:
         pipe = self._redis.pipeline()
@@ -48,15 +38,21 @@ class LoginLimiter:
         pipe.execute()
 
 
+def take_slots(client: redis.Redis, limits: dict[str, int], window_seconds: int, what: str) -> None:
+    """Count one attempt on every key (atomically, in one round trip; a key's window starts with its first
+    attempt); `TooManyRequests` naming `what` and the wait when a key is over its limit."""
+    pipe = client.pipeline()
+    for key in limits:
+        pipe.incr(key)
+        pipe.expire(key, window_seconds, nx=True)
+    counts = cast(list[Any], pipe.execute())[::2]
+    for (key, limit), count in zip(limits.items(), counts, strict=True):
+        if int(count) > limit:
+            ttl = int(cast(Any, client.ttl(key)))
+            raise TooManyRequests(f"{what}; try again in {max(1, ttl)} seconds", retry_after=ttl)
+
+
 def limit_registrations(client: redis.Redis, ip: str, per_ip: int, window_seconds: int) -> None:
     """Accounts created per client IP and window: bounds sign-up spam, argon2 CPU and email probing."""
     key = f"rl:register:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}"
-    pipe = client.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, window_seconds, nx=True)
-    count = int(cast(list[Any], pipe.execute())[0])
-    if count > per_ip:
-        ttl = int(cast(Any, client.ttl(key)))
-        raise TooManyRequests(
-            f"too many new accounts from this address; try again in {max(1, ttl)} seconds", ttl
-        )
+    take_slots(client, {key: per_ip}, window_seconds, "too many new accounts from this address")

@@ -58,10 +58,9 @@ class SessionStore:
         """Spend `token`: its grant and its family's new token. Reuse after the grace revokes the family."""
         digest = _digest(token)
         key = _TOKEN.format(digest)
-        record = cast(dict[bytes, bytes], self._redis.hgetall(key))
-        if not record:
+        grant = self._grant(digest)
+        if grant is None:
             raise Unauthorized("the refresh token is not valid or has expired", code="invalid_refresh_token")
-        grant = RefreshGrant(user_id=record[b"user"].decode(), family=record[b"family"].decode())
         if self.family_revoked(grant.family):
             raise Unauthorized("this session was signed out; sign in again", code="session_revoked")
         if self._redis.hsetnx(key, "used", str(time.time())):
@@ -94,7 +93,10 @@ class SessionStore:
         return bool(self._redis.exists(_REVOKED.format(family)))
 
     def owner_of(self, token: str) -> RefreshGrant | None:
-        record = cast(dict[bytes, bytes], self._redis.hgetall(_TOKEN.format(_digest(token))))
+        return self._grant(_digest(token))
+
+    def _grant(self, digest: str) -> RefreshGrant | None:
+        record = cast(dict[bytes, bytes], self._redis.hgetall(_TOKEN.format(digest)))
         if not record:
             return None
         return RefreshGrant(user_id=record[b"user"].decode(), family=record[b"family"].decode())

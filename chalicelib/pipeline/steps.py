@@ -14,9 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-import redis
 from botocore.exceptions import BotoCoreError, ClientError
-from pymongo.errors import ConnectionFailure
 
 from chalicelib import stats
 from chalicelib.deps import Deps
@@ -25,6 +23,7 @@ from chalicelib.engine.merge import merge
 from chalicelib.engine.runner import plan_segments
 from chalicelib.engine.segment import AnalysisOptions, SegmentResult, analyze_segment
 from chalicelib.engine.video import VideoInfo, probe
+from chalicelib.errors import UNAVAILABLE_ERRORS
 from chalicelib.observability import logger, metrics, tracer
 from chalicelib.settings import engine_settings
 from chalicelib.uploads import presigned_get, segment_key
@@ -55,7 +54,7 @@ def transient_errors(step: Callable[[Deps, dict[str, Any]], dict[str, Any]]) -> 
     def wrapper(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         try:
             return step(deps, event)
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionFailure, BotoCoreError) as exc:
+        except (*UNAVAILABLE_ERRORS, BotoCoreError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in _THROTTLING:
