@@ -1,8 +1,10 @@
 """A user's statistics across every analysed video, computed by one MongoDB aggregation and cached in Redis.
 
-Each user's cache key carries a version number that goes up whenever one of the user's videos finishes,
-fails or is deleted. A computation that started before such a change stores its result under the old
-version, where nobody reads it, so a cached answer is never stale; the TTL only bounds memory.
+Each user's cache key carries a fingerprint of the user's videos read from MongoDB itself (how many there
+are and when the latest one changed): a video finishing, failing or being deleted changes it, so a
+computation that started before such a change stores its result under the old fingerprint, where nobody
+reads it, and a cached answer is never stale. Nothing has to remember to invalidate the cache, and a Redis
+outage cannot leave a stale entry behind; the TTL only bounds memory.
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ from pymongo.database import Database
 from chalicelib.engine.labels import LABELS
 from chalicelib.storage.videos import DONE
 
-_KEY = "stats:{}:v{}"
-_VERSION = "stats:{}:version"
+_KEY = "stats:{}:{}"
 
 
-def invalidate(client: redis.Redis, user_id: str) -> None:
-    client.incr(_VERSION.format(user_id))
+def fingerprint(db: Database, user_id: str) -> str:
+    """Changes whenever one of the user's videos is created, changes status or is deleted."""
+    found = next(
+        db.videos.aggregate(
+            [
+                {"$match": {"owner": user_id}},
+                {"$group": {"_id": None, "n": {"$sum": 1}, "last": {"$max": "$updated_at"}}},
+            ]
+        ),
+        None,
+    )
+    if not found:
+        return "0"
+    last = found["last"]
+    return f"{found['n']}-{last.timestamp() if isinstance(last, datetime) else 0:.3f}"
 
 
 def _pipeline(user_id: str) -> list[dict[str, Any]]:
@@ -123,8 +137,7 @@ def compute(db: Database, user_id: str) -> dict[str, Any]:
 
 
 def user_stats(db: Database, cache: redis.Redis, user_id: str, ttl_seconds: int) -> dict[str, Any]:
-    version = int(cast(Any, cache.get(_VERSION.format(user_id))) or 0)
-    key = _KEY.format(user_id, version)
+    key = _KEY.format(user_id, fingerprint(db, user_id))
     cached = cache.get(key)
     if cached:
         return {**json.loads(cast(bytes, cached)), "cached": True}

@@ -51,8 +51,9 @@ def parse_upload_key(raw_key: str) -> UploadKey | None:
     return UploadKey(user_id=match["user"], video_id=match["video"], filename=match["name"])
 
 
-def segment_key(video_id: str, index: int) -> str:
-    return f"{SEGMENTS_PREFIX}{video_id}/{index:04d}.json"
+def segment_key(video_id: str, index: int, attempt: int = 0) -> str:
+    """One key per attempt: a late step of an older execution cannot overwrite a newer one's result."""
+    return f"{SEGMENTS_PREFIX}{video_id}/{attempt}/{index:04d}.json"
 
 
 def segments_prefix(video_id: str) -> str:

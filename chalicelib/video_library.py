@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,10 +16,11 @@ from botocore.exceptions import ClientError
 from chalicelib import stats
 from chalicelib.deps import Deps
 from chalicelib.engine.report import to_csv
-from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unavailable
+from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, TooManyRequests, Unavailable
+from chalicelib.failures import retryable
 from chalicelib.observability import logger
-from chalicelib.pipeline.start import start_execution
-from chalicelib.storage.videos import DONE, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
+from chalicelib.pipeline.start import execution_arn, start_execution
+from chalicelib.storage.videos import DONE, FAILED, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
 from chalicelib.uploads import (
     delete_prefix,
     presigned_get,
@@ -38,8 +39,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def view(video: dict[str, Any]) -> dict[str, Any]:
-    """The public shape of a video record (no storage keys, no owner)."""
+def _stalled(video: dict[str, Any], stale_seconds: int | None) -> bool:
+    """Queued or processing with no sign of life for a while: the watchdog will act, the user may retry."""
+    updated = video.get("updated_at")
+    if (
+        stale_seconds is None
+        or video["status"] not in (QUEUED, PROCESSING)
+        or not isinstance(updated, datetime)
+    ):
+        return False
+    return updated.replace(tzinfo=updated.tzinfo or UTC) < datetime.now(UTC) - timedelta(
+        seconds=stale_seconds
+    )
+
+
+def view(video: dict[str, Any], stale_seconds: int | None = None) -> dict[str, Any]:
+    """The public shape of a video record (no storage keys, no owner). `retryable`: whether a retry can
+    help (a failure of ours, not of the file; or an analysis that stopped showing progress)."""
     shown: dict[str, Any] = {
         "id": video["_id"],
         "title": video.get("title") or "",
@@ -56,6 +72,10 @@ def view(video: dict[str, Any]) -> dict[str, Any]:
     if video.get("error"):
         shown["error"] = video["error"]
         shown["error_code"] = video.get("error_code") or "unexpected"
+    stalled = _stalled(video, stale_seconds)
+    if stalled:
+        shown["stalled"] = True
+    shown["retryable"] = stalled or (video["status"] == FAILED and retryable(shown.get("error_code")))
     if video.get("summary"):
         shown["summary"] = video["summary"]
     return shown
@@ -75,6 +95,7 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
     backend = string(body, "backend", required=False, max_length=20) or "onnx"
     if backend not in BACKENDS:
         raise BadRequest(f"'backend' must be one of {', '.join(BACKENDS)}", code="invalid_field")
+    _check_upload_quotas(deps, user_id, size)
     video_id = new_video_id()
     bucket = deps.settings.uploads_bucket
     key = upload_key(user_id, video_id, filename)
@@ -100,6 +121,24 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
     }
 
 
+def _check_upload_quotas(deps: Deps, user_id: str, size: int) -> None:
+    """Storage (announced bytes of every video kept) and new videos per 24 hours, before anything is made."""
+    stored, recent = deps.videos.usage(user_id, hours=24)
+    s = deps.settings
+    if recent >= s.quota_videos_per_day:
+        raise TooManyRequests(
+            f"you have added {recent} videos in the last 24 hours, the most allowed; try again later",
+            retry_after=3600,
+            code="quota_exceeded",
+        )
+    if stored + size > s.quota_storage_bytes:
+        raise PayloadTooLarge(
+            f"this video would bring your storage to {stored + size:,} bytes; the limit is "
+            f"{s.quota_storage_bytes:,} bytes: delete videos you no longer need",
+            code="storage_quota_exceeded",
+        )
+
+
 def _owned(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     video = deps.videos.get(user_id, video_id) if re.fullmatch(r"[0-9a-f]{32}", video_id) else None
     if video is None:
@@ -111,11 +150,12 @@ def list_videos(deps: Deps, user_id: str, params: dict[str, str] | None) -> dict
     limit = query_int(params, "limit", 20, 1, 100)
     cursor = (params or {}).get("cursor") or None
     items, following = deps.videos.page(user_id, limit, cursor)
-    return {"items": [view(v) for v in items], "next": following}
+    stale = deps.settings.watchdog_stale_seconds
+    return {"items": [view(v, stale) for v in items], "next": following}
 
 
 def get_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
-    return view(_owned(deps, user_id, video_id))
+    return view(_owned(deps, user_id, video_id), deps.settings.watchdog_stale_seconds)
 
 
 def _analysis(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
@@ -155,14 +195,11 @@ def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
     delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
     deps.analyses.delete(video_id, user_id)
     deps.videos.delete(user_id, video_id)
-    stats.invalidate(deps.redis, user_id)
 
 
 def _execution_running(deps: Deps, video: dict[str, Any]) -> bool:
-    arn = video.get("execution_arn")
-    if not arn:
-        return False
     try:
+        arn = execution_arn(deps, video)
         return bool(deps.stepfunctions.describe_execution(executionArn=arn)["status"] == "RUNNING")
     except deps.stepfunctions.exceptions.ExecutionDoesNotExist:
         return False
@@ -198,7 +235,7 @@ def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     except ClientError as exc:
         logger.error("retry could not start the analysis", extra={"error": str(exc)})
         raise Unavailable("the analysis could not be started; try again shortly") from exc
-    return view(deps.videos.get(user_id, video_id) or queued)
+    return view(deps.videos.get(user_id, video_id) or queued, deps.settings.watchdog_stale_seconds)
 
 
 def user_stats(deps: Deps, user_id: str) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from botocore.stub import ANY, Stubber
 
 import app as app_module
 from chalicelib.engine.video import probe, sample_times
+from chalicelib.failures import FAILURE_CODES, failure_reason
 from chalicelib.pipeline import definition
-from chalicelib.pipeline.steps import FAILURE_CODES, TransientError, failure_reason
+from chalicelib.pipeline.steps import TransientError
 from devstack.lambda_adapter import InProcessLambdas
 from devstack.stack import UPLOAD_HANDLER, LocalStack
 from tests.api_client import Account, Api

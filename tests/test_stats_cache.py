@@ -3,6 +3,8 @@ the statistics are being computed."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from chalicelib import stats
@@ -21,23 +23,25 @@ def test_a_change_during_the_computation_is_not_cached_over(
 
     real_compute = stats.compute
 
+    def finish_a_video() -> None:
+        d.videos.create({"_id": uuid.uuid4().hex, "owner": account.user_id, "filename": "x.mp4"})
+
     def slow_compute(db: object, user_id: str) -> dict:
         result = real_compute(db, user_id)  # type: ignore[arg-type]
-        stats.invalidate(d.redis, user_id)  # a video finished while we were computing
+        finish_a_video()  # a video changed while we were computing
         return result
 
-    stats.invalidate(d.redis, account.user_id)
+    finish_a_video()
     monkeypatch.setattr(stats, "compute", slow_compute)
     assert stats.user_stats(d.db, d.redis, account.user_id, 3600)["cached"] is False
     monkeypatch.setattr(stats, "compute", real_compute)
     assert stats.user_stats(d.db, d.redis, account.user_id, 3600)["cached"] is False, (
         "the stale result was served"
     )
+    assert stats.user_stats(d.db, d.redis, account.user_id, 3600)["cached"] is True
 
 
 def test_registrations_per_ip_are_limited(stack: LocalStack) -> None:
-    import uuid
-
     from chalicelib.auth.ratelimit import limit_registrations
     from chalicelib.deps import deps
     from chalicelib.errors import TooManyRequests

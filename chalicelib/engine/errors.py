@@ -1,4 +1,5 @@
-"""Errors the engine raises for bad input: their message is meant for the person who sent the video."""
+"""Errors the engine raises. Input errors' messages are meant for the person who sent the video; they never
+carry decoder internals (an FFmpeg error text can describe the decoder's environment)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,22 @@ class EngineError(Exception):
 
 
 class VideoError(EngineError):
-    """The file is not a decodable video (empty, truncated, an image, text renamed .mp4...)."""
+    """The file is not a decodable video (empty, truncated, an image, a playlist, text renamed .mp4...)."""
+
+
+class FrameTooLarge(VideoError):
+    """The video's frames have more pixels than the analysis accepts (bounded memory per worker)."""
+
+
+class VideoTooLong(VideoError):
+    """The video lasts longer than the analysis accepts."""
 
 
 class ModelError(EngineError):
     """The expression models are missing or unreadable (run `make models`)."""
+
+
+class SourceUnavailable(Exception):
+    """The video's bytes could not be read right now (storage unreachable or throttling): try again.
+
+    Not an `EngineError`: nothing is wrong with the video, and the pipeline retries this one."""

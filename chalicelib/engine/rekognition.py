@@ -13,7 +13,6 @@ propagate unchanged so the pipeline's retry policy sees the throttling error it 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any, Protocol
 
 import cv2
@@ -23,7 +22,7 @@ from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS
 from chalicelib.engine.segment import SegmentResult, track_fragments
 from chalicelib.engine.tracking import FaceTracker
-from chalicelib.engine.video import sample_frames
+from chalicelib.engine.video import VideoSource, sample_frames
 
 #: Rekognition emotion types and the project label each one counts as.
 REKOGNITION_TO_LABEL: dict[str, str] = {
@@ -113,7 +112,7 @@ def pixel_box(bounding_box: dict[str, Any], width: int, height: int) -> Box | No
 
 
 def analyze_segment_rekognition(
-    source: str | Path,
+    source: VideoSource,
     start: float,
     end: float,
     client: RekognitionClient,

@@ -21,7 +21,7 @@ import numpy as np
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
 from chalicelib.engine.tracking import FaceTracker
-from chalicelib.engine.video import sample_frames
+from chalicelib.engine.video import VideoSource, sample_frames
 from chalicelib.settings import engine_settings
 
 SEGMENT_FORMAT = 1
@@ -129,7 +129,7 @@ def _new_detector(name: str, model_dir: Path) -> Detector:
 
 
 def analyze_segment(
-    source: str | Path,
+    source: VideoSource,
     start: float,
     end: float,
     options: AnalysisOptions | None = None,

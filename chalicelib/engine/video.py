@@ -4,25 +4,81 @@ Decoding is the floor under everything else, so it does as little as it can: see
 the range, ask the decoder to skip non-reference frames when samples are sparse, and convert to pixels only
 the frames that become samples. Sample times lie on one global grid (k / sample_fps), so analysing a video
 in segments yields exactly the samples of analysing it in one piece.
+
+Uploads are untrusted. FFmpeg never sees a URL or a file name it could read as a protocol or a playlist:
+the container is recognised from its first bytes against an allow-list (MP4/MOV/3GP, Matroska/WebM, AVI,
+MPEG-TS/PS, FLV, ASF/WMV, Ogg) and that demuxer alone is forced, over a local file or a Python file object
+(an S3 object read by ranges). HLS and other playlists, concat lists, SDP, `data:` and image sequences are
+therefore refused as "not a video", and nothing in a file can make the decoder open a connection.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import av
 import av.error
 import cv2
 import numpy as np
 
-from chalicelib.engine.errors import VideoError
+from chalicelib.engine.errors import FrameTooLarge, SourceUnavailable, VideoError, VideoTooLong
+from chalicelib.engine.limits import Limits
 
-#: Demuxers that open still images; a picture renamed .mp4 is not a video.
-_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "tiff_pipe"}
+
+class SeekableFile(Protocol):
+    """What the decoder needs of a file object (`open(path, "rb")` and `S3ObjectReader` are ones)."""
+
+    def read(self, size: int = ..., /) -> bytes | None: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+#: A local path, or a function that opens a fresh seekable binary file object on each call.
+Opener = Callable[[], SeekableFile]
+VideoSource = str | Path | Opener
+
+#: How many leading bytes decide the container.
+_SNIFF_BYTES = 4096
+_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot", b"uuid"}
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def sniff_container(head: bytes) -> str | None:
+    """The FFmpeg demuxer for a file that starts with `head`, or None when it is not an allowed container."""
+    if len(head) >= 12 and head[4:8] in _MP4_BOXES:
+        return "mov"  # MP4, MOV, 3GP, M4V: one demuxer
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"  # Matroska and WebM
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "avi"
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "mpeg"  # MPEG program stream (.mpg, .vob)
+    if head.startswith(b"FLV\x01"):
+        return "flv"
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+        return "asf"  # WMV
+    if head.startswith(b"OggS"):
+        return "ogg"
+    for size, offset in ((188, 0), (192, 4), (204, 0)):  # MPEG-TS, M2TS (Blu-ray/AVCHD), TS with FEC
+        if len(head) >= offset + 2 * size + 1 and all(head[offset + k * size] == 0x47 for k in range(3)):
+            return "mpegts"
+    return None
+
+
+def _not_a_video(name: str, head: bytes) -> VideoError:
+    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return VideoError(f"{name}: this is a still image, not a video")
+    return VideoError(
+        f"{name}: not a readable video "
+        "(accepted: MP4, MOV, 3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, WMV, Ogg)"
+    )
 
 
 @dataclass(frozen=True)
@@ -41,32 +97,72 @@ class VideoInfo:
     codec: str
 
 
-def _is_url(path: str | Path) -> bool:
-    return isinstance(path, str) and path.startswith(("http://", "https://"))
+def source_name(source: VideoSource) -> str:
+    return "the video" if callable(source) else Path(source).name
 
 
-def _open(path: str | Path) -> av.container.InputContainer:
-    """Open a local file, or an HTTP(S) URL (a presigned S3 GET: FFmpeg reads it with range requests, so a
-    segment step fetches only the part of the video it analyses)."""
-    if _is_url(path):
+class _Opened:
+    """An open container over a local file or a file object, closing both; read errors of the file object
+    (an S3 outage) surface as `SourceUnavailable` (retry), never as "not a video"."""
+
+    def __init__(self, source: VideoSource) -> None:
+        self.name = source_name(source)
+        self.file: SeekableFile | None = None
+        if callable(source):
+            self.file = source()
+            head = self.file.read(_SNIFF_BYTES) or b""
+            self.file.seek(0)
+            target: Any = self.file
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise VideoError(f"{path.name}: no such file")
+            if path.stat().st_size == 0:
+                raise VideoError(f"{path.name}: the file is empty")
+            with path.open("rb") as file:
+                head = file.read(_SNIFF_BYTES)
+            target = "file:" + str(path.resolve())  # `file:` so no part of the name reads as a protocol
+        if not head:
+            self.close()
+            raise VideoError(f"{self.name}: the file is empty")
+        demuxer = sniff_container(head)
+        if demuxer is None:
+            self.close()
+            raise _not_a_video(self.name, head)
         try:
-            return av.open(str(path), mode="r", timeout=(10.0, 30.0))
+            self.container = cast(
+                av.container.InputContainer,
+                av.open(target, mode="r", format=demuxer, options={"protocol_whitelist": "file"}),
+            )
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise VideoError(f"the uploaded object is not a readable video ({_reason(exc)})") from exc
-    file = Path(path)
-    if not file.is_file():
-        raise VideoError(f"{file}: no such file")
-    if file.stat().st_size == 0:
-        raise VideoError(f"{file.name}: the file is empty")
-    try:
-        return av.open(str(file), mode="r")
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise VideoError(f"{file.name}: not a readable video ({_reason(exc)})") from exc
+            self.close()
+            raise self.read_error(exc) or VideoError(f"{self.name}: not a readable video") from exc
+        except Exception:
+            self.close()
+            raise
 
+    def read_error(self, exc: BaseException) -> SourceUnavailable | None:
+        """The file object's own failure behind a decoder error, if there was one."""
+        error = getattr(self.file, "error", None)
+        if isinstance(error, SourceUnavailable):
+            return error
+        return exc if isinstance(exc, SourceUnavailable) else None
 
-def _reason(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(":")[0].strip() or type(exc).__name__
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def __enter__(self) -> _Opened:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            container = getattr(self, "container", None)
+            if container is not None:
+                container.close()
+        finally:
+            self.close()
 
 
 def _upright_rotation(frame: av.VideoFrame) -> int:
@@ -90,24 +186,43 @@ def _upright_pixels(frame: av.VideoFrame) -> np.ndarray:
     return rotate_upright(frame.to_ndarray(format="bgr24"), _upright_rotation(frame))
 
 
-def probe(path: str | Path) -> VideoInfo:
-    """Read a video's properties and prove it decodes; raise `VideoError` with a clear reason if not."""
-    name = "the video" if _is_url(path) else Path(path).name
-    with _open(path) as container:
-        if container.format.name in _IMAGE_FORMATS:
-            raise VideoError(f"{name}: this is a still image, not a video")
+def _check_frame_size(name: str, width: int, height: int, limits: Limits) -> None:
+    if width * height > limits.max_frame_pixels:
+        raise FrameTooLarge(
+            f"{name}: its frames are {width}x{height} pixels, more than the {limits.max_frame_pixels:,} "
+            "pixels analysed per frame; export it at 4K or less"
+        )
+
+
+def probe(source: VideoSource, limits: Limits | None = None) -> VideoInfo:
+    """Read a video's properties and prove it decodes; raise `VideoError` with a clear reason if not, and
+    `FrameTooLarge`/`VideoTooLong` when it is beyond `limits`, before any costly decoding."""
+    limits = limits or Limits()
+    with _Opened(source) as opened:
+        name, container = opened.name, opened.container
         if not container.streams.video:
             raise VideoError(f"{name}: not a video (no video stream)")
         stream = container.streams.video[0]
+        _check_frame_size(name, stream.codec_context.width, stream.codec_context.height, limits)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         duration = _duration_seconds(container, stream)
+        if fps > limits.max_fps:
+            raise VideoError(
+                f"{name}: {fps:.0f} frames per second is more than the {limits.max_fps:.0f} analysed"
+            )
+        if duration > limits.max_duration:
+            raise VideoTooLong(
+                f"{name}: the video lasts {duration / 60:.1f} minutes; the limit is "
+                f"{limits.max_duration / 60:.0f} minutes"
+            )
         try:
             first = next(container.decode(stream), None)
         except av.error.FFmpegError as exc:
-            raise VideoError(f"{name}: the video data cannot be decoded ({_reason(exc)})") from exc
+            raise opened.read_error(exc) or VideoError(f"{name}: the video data cannot be decoded") from exc
         if first is None:
             raise VideoError(f"{name}: the video has no decodable frames")
+        _check_frame_size(name, first.width, first.height, limits)
         if duration <= 0 or fps <= 0:
             raise VideoError(f"{name}: the video has no duration or frame rate (a still image?)")
         rotation = _upright_rotation(first)
@@ -144,24 +259,33 @@ def sample_times(start: float, end: float, sample_fps: float) -> list[float]:
 
 
 def sample_frames(
-    path: str | Path, start: float, end: float, sample_fps: float, *, skip_nonref: bool = True
+    source: VideoSource,
+    start: float,
+    end: float,
+    sample_fps: float,
+    *,
+    skip_nonref: bool = True,
+    limits: Limits | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield `(t, upright BGR frame)` for each grid time in [start, end) that has a frame near it.
 
     The frame used for grid time t is the first decoded frame at or after t (within half a video frame
     before it); a grid time with no frame within half a sample interval (a gap in variable frame rate
-    video) is skipped rather than filled with a stale picture.
+    video) is skipped rather than filled with a stale picture. A frame larger than `limits` allow (the
+    stream changed size midway) stops decoding with `FrameTooLarge`.
     """
     if sample_fps <= 0:
         raise ValueError("sample_fps must be positive")
+    limits = limits or Limits()
     targets = sample_times(start, end, sample_fps)
     if not targets:
         return
-    name = "the video" if _is_url(path) else Path(path).name
-    with _open(path) as container:
+    with _Opened(source) as opened:
+        name, container = opened.name, opened.container
         if not container.streams.video:
             raise VideoError(f"{name}: not a video (no video stream)")
         stream = container.streams.video[0]
+        _check_frame_size(name, stream.codec_context.width, stream.codec_context.height, limits)
         stream.thread_type = "SLICE"
         stream.codec_context.thread_count = 1
         rate = stream.average_rate or stream.guessed_rate
@@ -170,16 +294,17 @@ def sample_frames(
             stream.codec_context.skip_frame = "NONREF"
         time_base = stream.time_base or Fraction(1, 1000)
         start_pts = stream.start_time or 0
-        if targets[0] > 0:
-            container.seek(start_pts + int(targets[0] / time_base), stream=stream, backward=True)
         frame_eps = 0.5 / video_fps
         max_gap = max(0.5 / sample_fps, 1.5 / video_fps)
         k = 0
         previous: tuple[float, av.VideoFrame] | None = None
         try:
+            if targets[0] > 0:
+                container.seek(start_pts + int(targets[0] / time_base), stream=stream, backward=True)
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
+                _check_frame_size(name, frame.width, frame.height, limits)
                 t = float((frame.pts - start_pts) * time_base)
                 while k < len(targets) and t - targets[k] > max_gap:
                     k += 1  # no frame near these grid times
@@ -195,7 +320,6 @@ def sample_frames(
                 if previous and k < len(targets) and targets[k] - previous[0] < 1.0 / video_fps:
                     yield targets[k], _upright_pixels(previous[1])
         except av.error.FFmpegError as exc:
-            raise VideoError(
-                f"{name}: the video data is corrupt near {targets[min(k, len(targets) - 1)]:.1f}s "
-                f"({_reason(exc)})"
+            raise opened.read_error(exc) or VideoError(
+                f"{name}: the video data is corrupt near {targets[min(k, len(targets) - 1)]:.1f}s"
             ) from exc

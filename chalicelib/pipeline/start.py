@@ -28,14 +28,22 @@ def execution_name(video: dict[str, Any]) -> str:
     return video["_id"] if attempt <= 1 else f"{video['_id']}-{attempt}"
 
 
-def start_execution(deps: Deps, video: dict[str, Any]) -> str:
-    """Start the state machine for a `queued` video; if that cannot be done the video fails with a reason."""
+def execution_arn(deps: Deps, video: dict[str, Any]) -> str:
+    """The ARN of the video's current attempt's execution (known before it starts: names are ours)."""
+    machine = deps.settings.state_machine_arn
+    return machine.replace(":stateMachine:", ":execution:") + f":{execution_name(video)}"
+
+
+def start_execution(deps: Deps, video: dict[str, Any], *, fail_on_error: bool = True) -> str:
+    """Start the state machine for a `queued` video; if that cannot be done the video fails with a reason
+    (unless `fail_on_error` is False: the watchdog leaves it for its next round)."""
     client = deps.stepfunctions
     payload = {
         "video_id": video["_id"],
         "bucket": video["bucket"],
         "key": video["key"],
         "backend": video["backend"],
+        "attempt": int(video.get("attempt") or 1),
     }
     try:
         arn = client.start_execution(
@@ -44,14 +52,16 @@ def start_execution(deps: Deps, video: dict[str, Any]) -> str:
             input=json.dumps(payload),
         )["executionArn"]
     except client.exceptions.ExecutionAlreadyExists:
-        arn = (
-            deps.settings.state_machine_arn.replace(":stateMachine:", ":execution:")
-            + f":{execution_name(video)}"
-        )
+        arn = execution_arn(deps, video)
         logger.info("execution already exists", extra={"video_id": video["_id"], "execution": arn})
     except Exception:
+        if not fail_on_error:
+            raise
         deps.videos.mark_failed(
-            video["_id"], "the analysis could not be started; use retry to try again", "start_failed"
+            video["_id"],
+            "the analysis could not be started; use retry to try again",
+            "start_failed",
+            int(video.get("attempt") or 1),
         )
         raise
     deps.videos.set_execution(video["_id"], arn)

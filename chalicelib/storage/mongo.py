@@ -25,4 +25,5 @@ def ensure_indexes(db: Database) -> None:
     db.videos.create_index(
         [("owner", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="owner_created"
     )
+    db.videos.create_index([("status", ASCENDING), ("updated_at", ASCENDING)], name="status_updated")
     db.analyses.create_index([("owner", ASCENDING)], name="analyses_owner")

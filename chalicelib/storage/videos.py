@@ -2,7 +2,9 @@
 
 Status moves `pending_upload -> queued -> processing -> done | failed`; every transition names the states
 it may come from in its filter, so a duplicated or late pipeline step cannot move a video backwards (a
-finished video never becomes `failed`, a deleted one is not resurrected).
+finished video never becomes `failed`, a deleted one is not resurrected). Pipeline transitions also name
+the attempt they belong to (`attempt` goes up each time the video is queued), so a step of an older
+execution cannot change the record of a newer one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import binascii
 import json
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
@@ -100,12 +102,13 @@ class VideoRepository:
         return items, encode_cursor(items[-1]) if len(found) > limit else None
 
     def _move(
-        self, video_id: str, sources: tuple[str, ...], changes: dict[str, Any]
+        self, video_id: str, sources: tuple[str, ...], changes: dict[str, Any], attempt: int | None = None
     ) -> dict[str, Any] | None:
         update: dict[str, Any] = {"$set": {**changes.pop("$set", {}), "updated_at": _now()}, **changes}
-        return self._videos.find_one_and_update(
-            {"_id": video_id, "status": {"$in": list(sources)}}, update, return_document=ReturnDocument.AFTER
-        )
+        query: dict[str, Any] = {"_id": video_id, "status": {"$in": list(sources)}}
+        if attempt is not None:
+            query["attempt"] = attempt
+        return self._videos.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
 
     def mark_queued(self, video_id: str, owner: str) -> dict[str, Any] | None:
         """The upload arrived (S3 event). None: the video is unknown, not this owner's, or already queued."""
@@ -115,28 +118,36 @@ class VideoRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def requeue(self, video_id: str, owner: str, status: str) -> dict[str, Any] | None:
+    def requeue(
+        self, video_id: str, owner: str, status: str, *, automatic: bool = False
+    ) -> dict[str, Any] | None:
         """A failed (or stuck) video tried again; `status` is the one it was seen in, so two retries at once
-        cannot both start an analysis."""
+        cannot both start an analysis. `automatic`: the watchdog's retry, counted apart from the user's."""
+        changes: dict[str, Any] = {
+            "status": QUEUED,
+            "error": None,
+            "error_code": None,
+            "progress": {"done": 0, "total": 0},
+            "updated_at": _now(),
+        }
+        counters = {"attempt": 1}
+        if automatic:
+            counters["automatic_retries"] = 1
+        else:
+            changes["automatic_retries"] = 0  # the user's retry gets the watchdog's help again
         return self._videos.find_one_and_update(
             {"_id": video_id, "owner": owner, "status": status},
-            {
-                "$set": {
-                    "status": QUEUED,
-                    "error": None,
-                    "error_code": None,
-                    "progress": {"done": 0, "total": 0},
-                    "updated_at": _now(),
-                },
-                "$inc": {"attempt": 1},
-            },
+            {"$set": changes, "$inc": counters},
             return_document=ReturnDocument.AFTER,
         )
 
     def set_execution(self, video_id: str, execution_arn: str) -> None:
         self._videos.update_one({"_id": video_id}, {"$set": {"execution_arn": execution_arn}})
 
-    def start_processing(self, video_id: str, total: int, duration: float) -> dict[str, Any] | None:
+    def start_processing(
+        self, video_id: str, total: int, duration: float, attempt: int | None = None
+    ) -> dict[str, Any] | None:
+        """Probed: N segments to go. A retried probe of a video already processing starts the count again."""
         return self._move(
             video_id,
             (QUEUED, PROCESSING),
@@ -146,33 +157,96 @@ class VideoRepository:
                     "progress": {"done": 0, "total": total},
                     "segments_done": [],
                     "duration": duration,
+                    "processing_started_at": _now(),
                 }
+            },
+            attempt,
+        )
+
+    def segment_done(self, video_id: str, index: int, attempt: int | None = None) -> None:
+        """Count segment `index` once, even when Step Functions retries a step that already counted it."""
+        query: dict[str, Any] = {"_id": video_id, "status": PROCESSING, "segments_done": {"$ne": index}}
+        if attempt is not None:
+            query["attempt"] = attempt
+        self._videos.update_one(
+            query,
+            {
+                "$inc": {"progress.done": 1},
+                "$addToSet": {"segments_done": index},
+                "$set": {"updated_at": _now()},  # progress is a sign of life (the watchdog reads it)
             },
         )
 
-    def segment_done(self, video_id: str, index: int) -> None:
-        """Count segment `index` once, even when Step Functions retries a step that already counted it."""
-        self._videos.update_one(
-            {"_id": video_id, "status": PROCESSING, "segments_done": {"$ne": index}},
-            {"$inc": {"progress.done": 1}, "$addToSet": {"segments_done": index}},
-        )
-
-    def mark_done(self, video_id: str, summary: dict[str, Any]) -> dict[str, Any] | None:
+    def mark_done(
+        self, video_id: str, summary: dict[str, Any], attempt: int | None = None
+    ) -> dict[str, Any] | None:
+        """Only once the video's Analysis is stored (the merge step writes it first)."""
         video = self._videos.find_one({"_id": video_id})
         total = (video or {}).get("progress", {}).get("total", 0)
         return self._move(
             video_id,
             (QUEUED, PROCESSING),
             {"$set": {"status": DONE, "summary": summary, "progress": {"done": total, "total": total}}},
+            attempt,
         )
 
-    def mark_failed(self, video_id: str, reason: str, code: str) -> dict[str, Any] | None:
+    def mark_failed(
+        self, video_id: str, reason: str, code: str, attempt: int | None = None
+    ) -> dict[str, Any] | None:
         """`reason` is a sentence in English; `code` lets a client say it in the user's language."""
         return self._move(
             video_id,
             (PENDING_UPLOAD, QUEUED, PROCESSING),
             {"$set": {"status": FAILED, "error": reason, "error_code": code}},
+            attempt,
         )
+
+    def minutes_analysed_since(self, owner: str, hours: float, excluding: str | None = None) -> float:
+        """Minutes of video whose analysis started in the last `hours` (the daily analysis quota)."""
+        since = _now() - timedelta(hours=hours)
+        query: dict[str, Any] = {"owner": owner, "processing_started_at": {"$gte": since}}
+        if excluding:
+            query["_id"] = {"$ne": excluding}
+        found = self._videos.aggregate(
+            [{"$match": query}, {"$group": {"_id": None, "seconds": {"$sum": "$duration"}}}]
+        )
+        total: dict[str, Any] = next(found, {})
+        return float(total.get("seconds") or 0.0) / 60
+
+    def usage(self, owner: str, hours: float) -> tuple[int, int]:
+        """(bytes announced by every video kept, videos created in the last `hours`): the upload quotas."""
+        since = _now() - timedelta(hours=hours)
+        found: dict[str, Any] = next(
+            self._videos.aggregate(
+                [
+                    {"$match": {"owner": owner}},
+                    {
+                        "$group": {
+                            "_id": None,
+                            "bytes": {"$sum": "$size"},
+                            "recent": {"$sum": {"$cond": [{"$gte": ["$created_at", since]}, 1, 0]}},
+                        }
+                    },
+                ]
+            ),
+            {},
+        )
+        return int(found.get("bytes") or 0), int(found.get("recent") or 0)
+
+    def unfinished(
+        self, statuses: tuple[str, ...], changed_before: datetime, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """Videos in `statuses` that have not changed since `changed_before`, oldest first (the watchdog)."""
+        return list(
+            self._videos.find({"status": {"$in": list(statuses)}, "updated_at": {"$lt": changed_before}})
+            .sort("updated_at", 1)
+            .limit(limit)
+        )
+
+    def delete_if_pending(self, video_id: str, changed_before: datetime) -> bool:
+        """Remove a video that was never uploaded (and still is not), announced before `changed_before`."""
+        query = {"_id": video_id, "status": PENDING_UPLOAD, "updated_at": {"$lt": changed_before}}
+        return self._videos.delete_one(query).deleted_count == 1
 
     def by_id(self, video_id: str) -> dict[str, Any] | None:
         return self._videos.find_one({"_id": video_id})

@@ -1,0 +1,119 @@
+"""The watchdog: finds videos the pipeline lost and puts them back on track, with no one's help.
+
+Runs on a schedule (EventBridge every 5 minutes in the cloud, a timer in the local stack). It looks only at
+videos that have not changed for `watchdog_stale_seconds`:
+
+- `pending_upload` whose object is in S3: the upload's event was lost (the handler failed while a store was
+  down); it is handled now as the event would have been. Never uploaded and older than
+  `pending_upload_expiry_seconds`: the record is removed (its upload URL expired long ago).
+- `queued` or `processing` whose execution is not running (it failed beyond its retries while MongoDB was
+  down, so not even `MarkFailed` could record it; or the local stack was killed): started again, up to
+  `automatic_retries` times per video, then marked `failed` with a reason and a retry for the user.
+
+No engine imports: this is a small zip function in the cloud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.deps import Deps
+from chalicelib.observability import logger
+from chalicelib.pipeline.start import execution_arn, handle_object_created, start_execution
+from chalicelib.storage.videos import PENDING_UPLOAD, PROCESSING, QUEUED
+from chalicelib.uploads import delete_prefix, segments_prefix
+
+INTERRUPTED = "the analysis was interrupted by a failure of our services; use retry to try again"
+
+
+@dataclass
+class SweepReport:
+    """What one round did, by video id (logged, and asserted by tests)."""
+
+    resumed_uploads: list[str] = field(default_factory=list)
+    expired_uploads: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _object_size(deps: Deps, video: dict[str, Any]) -> int | None:
+    try:
+        head = deps.s3.head_object(Bucket=video["bucket"], Key=video["key"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return int(head["ContentLength"])
+
+
+def _execution_status(deps: Deps, video: dict[str, Any]) -> str | None:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; None when there is no such execution."""
+    client = deps.stepfunctions
+    try:
+        return str(client.describe_execution(executionArn=execution_arn(deps, video))["status"])
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+
+
+def _pending(deps: Deps, video: dict[str, Any], now: datetime, report: SweepReport) -> None:
+    size = _object_size(deps, video)
+    if size is not None:
+        outcome = handle_object_created(deps, video["bucket"], video["key"], size)
+        logger.warning("upload event was lost; handled now", extra={"outcome": outcome})
+        report.resumed_uploads.append(video["_id"])
+        return
+    expiry = now - timedelta(seconds=deps.settings.pending_upload_expiry_seconds)
+    if video["created_at"].replace(tzinfo=UTC) < expiry and deps.videos.delete_if_pending(
+        video["_id"], expiry
+    ):
+        report.expired_uploads.append(video["_id"])
+
+
+def _in_flight(deps: Deps, video: dict[str, Any], report: SweepReport) -> None:
+    status = _execution_status(deps, video)
+    if status == "RUNNING":
+        report.running.append(video["_id"])
+        return
+    logger.warning("analysis lost", extra={"status": video["status"], "execution": status or "none"})
+    if int(video.get("automatic_retries") or 0) < deps.settings.automatic_retries:
+        queued = deps.videos.requeue(video["_id"], video["owner"], video["status"], automatic=True)
+        if queued is None:
+            return  # it moved meanwhile: nothing is lost
+        delete_prefix(deps.s3, video["bucket"], segments_prefix(video["_id"]))
+        start_execution(deps, queued, fail_on_error=False)
+        report.restarted.append(video["_id"])
+        return
+    if deps.videos.mark_failed(video["_id"], INTERRUPTED, "interrupted", video.get("attempt")) is not None:
+        report.failed.append(video["_id"])
+
+
+def sweep(deps: Deps, now: datetime | None = None) -> SweepReport:
+    """One round over the videos that stopped changing; each video is handled on its own (one failure
+    does not stop the round)."""
+    now = now or datetime.now(UTC)
+    stale = now - timedelta(seconds=deps.settings.watchdog_stale_seconds)
+    report = SweepReport()
+    for video in deps.videos.unfinished((PENDING_UPLOAD, QUEUED, PROCESSING), stale):
+        logger.append_keys(video_id=video["_id"])
+        try:
+            if video["status"] == PENDING_UPLOAD:
+                _pending(deps, video, now, report)
+            else:
+                _in_flight(deps, video, report)
+        except Exception as exc:  # one video's trouble (a store down again) waits for the next round
+            logger.exception("watchdog could not handle a video")
+            report.errors.append(f"{video['_id']}: {type(exc).__name__}")
+        finally:
+            logger.remove_keys(["video_id"])
+    if report.as_dict():
+        logger.info("watchdog round", extra=report.as_dict())
+    return report
