@@ -101,7 +101,11 @@ class Deps:
     def login_limiter(self) -> LoginLimiter:
         s = self.settings
         return LoginLimiter(
-            self.redis, s.login_failures_per_email, s.login_failures_per_ip, s.login_window_seconds
+            self.redis,
+            per_email_ip=s.login_failures_per_email_ip,
+            per_ip=s.login_failures_per_ip,
+            per_account=s.login_failures_per_account,
+            window_seconds=s.login_window_seconds,
         )
 
 

@@ -75,10 +75,16 @@ class ServiceSettings:
     refresh_token_seconds: int = field(
         default_factory=lambda: _env_int("EMOTIONFY_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
     )
-    login_failures_per_email: int = field(
+    #: Failed sign-ins per (email, client IP) in a window; past it that address waits for the window's end.
+    login_failures_per_email_ip: int = field(
         default_factory=lambda: _env_int("EMOTIONFY_LOGIN_FAILURES_EMAIL", 5)
     )
     login_failures_per_ip: int = field(default_factory=lambda: _env_int("EMOTIONFY_LOGIN_FAILURES_IP", 20))
+    #: Failed sign-ins per account from every address in a window; past it each further attempt waits
+    #: 1, 2, 4… seconds after the one before (capped at the window) instead of a flat lock.
+    login_failures_per_account: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_LOGIN_FAILURES_ACCOUNT", 50)
+    )
     login_window_seconds: int = field(default_factory=lambda: _env_int("EMOTIONFY_LOGIN_WINDOW_SECONDS", 900))
     registrations_per_ip: int = field(default_factory=lambda: _env_int("EMOTIONFY_REGISTRATIONS_PER_IP", 20))
     registration_window_seconds: int = field(

@@ -2,7 +2,8 @@
 
 In the cloud, Terraform's gateway responses give 401 (authorizer said "Unauthorized") and 503 (authorizer
 failed) the same bodies; here the request handler maps the authorizer's exceptions and Chalice's local
-gateway errors the same way, with the CORS headers a browser needs to read them.
+gateway errors the same way, with the CORS headers a browser needs to read them. As in API Gateway, a
+request's `requestContext.identity.sourceIp` is the client's address (the login limits count per address).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ FORBIDDEN_BODY = {"error": {"code": "forbidden", "message": "this route or metho
 
 class ApiRequestHandler(ChaliceRequestHandler):
     cors_origin = "*"
+
+    def setup(self) -> None:
+        """Per connection, before its first request: report the client's real address.
+
+        Chalice's local gateway puts a constant `LambdaEventConverter.LOCAL_SOURCE_IP` (127.0.0.1) into
+        `requestContext.identity.sourceIp`, where API Gateway puts the caller's address; the login limits
+        count per address, so they must see the real one. Each handler serves one connection with its own
+        gateway and event converter, so the converter can carry this connection's address.
+        """
+        super().setup()
+        self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
 
     def _json_error(self, status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         headers = {

@@ -97,7 +97,7 @@ def test_the_per_ip_limit_counts_failures_across_emails(stack: LocalStack) -> No
     from chalicelib.deps import deps
     from chalicelib.errors import TooManyRequests
 
-    limiter = LoginLimiter(deps().redis, per_email=100, per_ip=3, window_seconds=60)
+    limiter = LoginLimiter(deps().redis, per_email_ip=100, per_ip=3, per_account=100, window_seconds=60)
     ip = f"198.51.100.{uuid.uuid4().int % 250}"
     for i in range(3):
         limiter.attempt(f"user{i}-{ip}@example.com", ip)
