@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalice import AuthResponse, Chalice, CORSConfig, Response
+from chalice import AuthResponse, Chalice, ConvertToMiddleware, CORSConfig, Response
 from chalice.app import Request
 
 from chalicelib import video_library
@@ -22,7 +22,7 @@ from chalicelib.auth.tokens import AccessClaims
 from chalicelib.deps import deps
 from chalicelib.health import engine_health, engine_installed, service_health
 from chalicelib.http import json_api, no_content, ok, with_error_shape
-from chalicelib.observability import logger, observed
+from chalicelib.observability import API_REQUEST_ID, logged_authorizer, logged_invocation, logger, observed
 from chalicelib.pipeline import start
 from chalicelib.settings import engine_settings, service_settings
 from chalicelib.validation import json_object
@@ -37,6 +37,13 @@ cors = CORSConfig(
 )
 
 
+# Every API request starts with a clean logger state: the API function's Lambda context and API Gateway's
+# request id as correlation id (the id 500 bodies quote). Registered first, so it wraps everything below.
+app.register_middleware(ConvertToMiddleware(logged_invocation(API_REQUEST_ID)), "http")
+# The scheduled functions likewise, correlated by the EventBridge event's id.
+app.register_middleware(ConvertToMiddleware(logged_invocation("id")), "scheduled")
+
+
 @app.middleware("http")
 def consistent_errors(event: Any, get_response: Any) -> Response:
     return with_error_shape(get_response(event))
@@ -46,6 +53,8 @@ def consistent_errors(event: Any, get_response: Any) -> Response:
 
 
 # ttl_seconds=0: API Gateway must not cache an Allow, or a signed-out token would work until it expired.
+# Chalice runs authorizers outside the middleware: logged_authorizer gives it the same clean logger state.
+@logged_authorizer
 @app.authorizer(ttl_seconds=0)
 def jwt_auth(auth_request: Any) -> AuthResponse:
     claims = token_authorizer.check(deps(), auth_request.token)

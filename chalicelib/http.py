@@ -2,7 +2,8 @@
 
 `json_api` wraps a route: `ApiError`s answer with their status and `{"error": {"code", "message"}}`; an
 unreachable MongoDB, Redis or S3 answers 503 (nothing was changed, try again); anything unexpected answers
-500 with a request id to quote, and is logged with its traceback.
+500 `internal` with the request's id in `request_id` (API Gateway's request id, the correlation id of the
+request's log lines: the traceback is logged under it), for a user or an operator to quote.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from chalice import Response
 from pymongo.errors import ConnectionFailure
 
 from chalicelib.errors import UNAVAILABLE_ERRORS, ApiError, Unavailable
-from chalicelib.observability import logger
+from chalicelib.observability import correlation_id, logger
 from chalicelib.settings import ConfigurationError
 
 JSON = {"Content-Type": "application/json"}
@@ -36,12 +37,26 @@ def error_response(error: ApiError) -> Response:
     return ok(error.body(), error.status, error.headers)
 
 
+def internal_error(message: str = "something went wrong on our side") -> dict[str, Any]:
+    """The body of a 500: `{"error": {"code": "internal", "message", "request_id"}}` (no `request_id` outside
+    a request)."""
+    error = {"code": "internal", "message": message}
+    request_id = correlation_id()
+    if request_id:
+        error["request_id"] = request_id
+    return {"error": error}
+
+
 def with_error_shape(response: Response) -> Response:
-    """Chalice's own error responses (415 for a non-JSON body, 500 from its handler) in our error shape."""
+    """Chalice's own error responses (415 for a non-JSON body, 500 from its handler) in our error shape; a
+    500 with the request id, as `json_api`'s."""
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()
-        response.body = {"error": {"code": code, "message": str(body["Message"])}}
+        if response.status_code == 500:
+            response.body = internal_error()
+        else:
+            code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()
+            response.body = {"error": {"code": code, "message": str(body["Message"])}}
     return response
 
 
@@ -74,6 +89,6 @@ def json_api(view: Callable[..., Response]) -> Callable[..., Response]:
             )
         except Exception:
             logger.exception("unhandled error")
-            return ok({"error": {"code": "internal", "message": "something went wrong on our side"}}, 500)
+            return ok(internal_error(), 500)
 
     return wrapper
