@@ -23,7 +23,7 @@ from typing import Any
 
 import hcl2
 import pytest
-from chalice.app import S3EventConfig
+from chalice.app import S3EventConfig, ScheduledEventConfig
 from hcl2.utils import SerializationOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +38,9 @@ TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
 
 #: Lambda sets these itself (setting them is refused); the code falls back from one to the other.
 LAMBDA_PROVIDED = {"AWS_REGION", "AWS_DEFAULT_REGION"}
+#: Read by the code only on the local stack: its S3/AWS emulator, and how often it runs the watchdog (in the
+#: cloud an EventBridge schedule does).
+LOCAL_ONLY = {"AWS_ENDPOINT_URL", "EMOTIONFY_WATCHDOG_INTERVAL_SECONDS"}
 #: A secret may come by value or by the name of its SSM parameter.
 SECRET_ALTERNATIVES = {
     "EMOTIONFY_JWT_SECRET": "EMOTIONFY_JWT_SECRET_PARAM",
@@ -80,7 +83,7 @@ def _settings_read() -> set[str]:
 def _missing_settings(environment: set[str]) -> set[str]:
     provided = environment | LAMBDA_PROVIDED
     missing = set()
-    for name in _settings_read() - {"AWS_ENDPOINT_URL"}:
+    for name in _settings_read() - LOCAL_ONLY:
         if name in provided or (name in SECRET_ALTERNATIVES and SECRET_ALTERNATIVES[name] in provided):
             continue
         if name in SECRET_ALTERNATIVES.values() and any(
@@ -292,7 +295,7 @@ def test_pipeline_functions_run_from_the_image_and_the_others_from_the_zip() -> 
     )
     pipeline = {key for key in _handlers() if key.startswith("pipeline_")}
     assert pipeline == set(definition.FUNCTIONS.values()), "the image runs exactly the state machine's tasks"
-    assert {"api", "authorizer", "on_upload"} == set(_handlers()) - pipeline
+    assert {"api", "authorizer", "on_upload", "watchdog"} == set(_handlers()) - pipeline
 
     function = _resources(main, "aws_lambda_function")["this"]
     assert function["package_type"] == f'${{{IMAGE} ? "Image" : "Zip"}}'
@@ -444,6 +447,19 @@ def _calls() -> dict[str, list[Call]]:
             ("SSE-KMS results", "kms:Decrypt", KEY_ARN),
         ],
         "pipeline_mark_failed": mongodb,
+        "watchdog": [
+            *mongodb,
+            (
+                "pipeline.watchdog: describe_execution of a stuck video's analysis",
+                "states:DescribeExecution",
+                EXECUTION_ARN,
+            ),
+            ("pipeline.watchdog: start_execution to analyse it again", "states:StartExecution", MACHINE_ARN),
+            ("pipeline.watchdog: head_object of an upload", "s3:GetObject", upload),
+            ("pipeline.watchdog: list_objects_v2 of uploads/ and segments/", "s3:ListBucket", BUCKET_ARN),
+            ("pipeline.watchdog: delete_object of an abandoned upload", "s3:DeleteObject", upload),
+            ("pipeline.watchdog: delete_objects of orphaned segment results", "s3:DeleteObject", segment),
+        ],
     }
 
 
@@ -630,8 +646,7 @@ def test_bucket_layout_and_notification_match_the_code() -> None:
     storage = _locals(MODULES / "storage" / "main.tf")
     assert storage["upload_prefix"] == uploads.UPLOAD_PREFIX
     assert storage["segments_prefix"] == uploads.SEGMENTS_PREFIX
-    (event,) = app.app.event_sources
-    assert isinstance(event, S3EventConfig)
+    (event,) = [e for e in app.app.event_sources if isinstance(e, S3EventConfig)]
     assert event.prefix == uploads.UPLOAD_PREFIX and event.events == ["s3:ObjectCreated:*"]
     notification = _resources(MODULES / "storage" / "main.tf", "aws_s3_bucket_notification")["uploads"]
     target = notification["lambda_function"][0]
@@ -639,6 +654,37 @@ def test_bucket_layout_and_notification_match_the_code() -> None:
     assert _modules(DEV / "main.tf")["storage"]["on_upload_function_arn"] == (
         f'${{module.lambdas.function_arns["{event.name}"]}}'
     )
+
+
+def test_watchdog_runs_on_the_apps_schedule() -> None:
+    """app.py's `@app.schedule` is an EventBridge rule with the same expression, targeting the watchdog
+    function, which EventBridge may invoke; a failed sweep is not retried (the next one is 5 minutes away)."""
+    import app
+
+    (schedule,) = [e for e in app.app.event_sources if isinstance(e, ScheduledEventConfig)]
+    assert _handlers()[schedule.name] == schedule.handler_string
+    expression = schedule.schedule_expression
+    expected = expression if isinstance(expression, str) else expression.to_string()
+    main = MODULES / "lambdas" / "main.tf"
+    function = f'aws_lambda_function.this["{schedule.name}"]'
+    rule = _resources(main, "aws_cloudwatch_event_rule")[schedule.name]
+    assert rule["schedule_expression"] == expected == "rate(5 minutes)"
+    target = _resources(main, "aws_cloudwatch_event_target")[schedule.name]
+    assert target["rule"] == f"${{aws_cloudwatch_event_rule.{schedule.name}.name}}"
+    assert target["arn"] == f"${{{function}.arn}}"
+    permission = _resources(main, "aws_lambda_permission")[schedule.name]
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["action"] == "lambda:InvokeFunction"
+    assert permission["function_name"] == f"${{{function}.function_name}}"
+    assert permission["source_arn"] == f"${{aws_cloudwatch_event_rule.{schedule.name}.arn}}"
+    invoke = _resources(main, "aws_lambda_function_event_invoke_config")[schedule.name]
+    assert invoke["function_name"] == f"${{{function}.function_name}}"
+    assert invoke["maximum_retry_attempts"] == 0
+    assert invoke["maximum_event_age_in_seconds"] < 300, "no event outlives the next sweep"
+    variables = {
+        n: b for block in _load(MODULES / "lambdas" / "variables.tf")["variable"] for n, b in block.items()
+    }
+    assert variables["timeout_seconds"]["default"][schedule.name] < 300, "sweeps must not overlap"
 
 
 # --- the state machine ---------------------------------------------------------------------------------
@@ -780,6 +826,95 @@ def test_api_stage_redeploys_when_anything_it_serves_changes() -> None:
     assert match, trigger
     hashed = [item.strip() for item in match[1].split(",") if item.strip()]
     assert sorted(hashed) == sorted(expected), "hash the whole resources (for_each maps included)"
+
+
+# --- the site ------------------------------------------------------------------------------------------
+
+API_ORIGIN = "https://abc123defg.execute-api.us-east-1.amazonaws.com"
+UPLOADS_BUCKET = "emotionfy-test-uploads-123456789012"
+
+
+def test_site_sends_the_security_headers_of_the_local_site_server() -> None:
+    """CloudFront's response headers policy carries the headers devstack/site_server.py sends, its
+    Content-Security-Policy is `content_security_policy()` with the cloud's origins (the API's, the uploads
+    bucket's), and both cache behaviours (the app and /config.json) use the policy."""
+    from devstack import site_server
+
+    main = MODULES / "site" / "main.tf"
+    policy = _resources(main, "aws_cloudfront_response_headers_policy")["this"]
+    security = policy["security_headers_config"][0]
+    assert security["frame_options"] == [{"frame_option": "DENY", "override": True}]
+    assert security["content_type_options"] == [{"override": True}]
+    assert security["referrer_policy"] == [{"referrer_policy": site_server.REFERRER_POLICY, "override": True}]
+    (hsts,) = security["strict_transport_security"]
+    assert hsts["access_control_max_age_sec"] >= 31536000 and hsts["override"] is True
+    assert hsts["include_subdomains"] is True
+    (csp,) = security["content_security_policy"]
+    assert csp == {"content_security_policy": "${local.content_security_policy}", "override": True}
+    assert set(security) == {
+        "frame_options",
+        "content_type_options",
+        "referrer_policy",
+        "strict_transport_security",
+        "content_security_policy",
+    }
+
+    local = _locals(main)
+    media_origins = [
+        origin.replace("${var.uploads_bucket}", UPLOADS_BUCKET)
+        .replace("${data.aws_partition.current.dns_suffix}", "amazonaws.com")
+        .replace("${data.aws_region.current.name}", "us-east-1")
+        for origin in local["media_origins"]
+    ]
+    assert media_origins == [
+        f"https://{UPLOADS_BUCKET}.s3.amazonaws.com",
+        f"https://{UPLOADS_BUCKET}.s3.us-east-1.amazonaws.com",
+    ], "the hosts boto3's presigned POST and GET use, and S3's regional redirect"
+    assert local["media"] == '${join(" ", local.media_origins)}'
+    rendered = (
+        local["content_security_policy"]
+        .replace("${var.api_origin}", API_ORIGIN)
+        .replace("${local.media}", " ".join(media_origins))
+    )
+    assert "${" not in rendered, rendered
+    assert rendered == site_server.content_security_policy(API_ORIGIN, media_origins)
+    assert "frame-ancestors 'none'" in rendered and "script-src 'self';" in rendered
+    assert len(rendered) < 1783, "CloudFront's limit for the Content-Security-Policy value"
+
+    distribution = _resources(main, "aws_cloudfront_distribution")["this"]
+    behaviours = [*distribution["default_cache_behavior"], *distribution["ordered_cache_behavior"]]
+    assert len(behaviours) == 2
+    for behaviour in behaviours:
+        assert behaviour["response_headers_policy_id"] == "${aws_cloudfront_response_headers_policy.this.id}"
+
+
+def test_site_policy_names_the_apis_origin_without_a_cycle() -> None:
+    """The CSP needs the API's origin, but the API's stage needs the site's origin (CORS): the api module's
+    `origin` comes from the REST API alone, and is the origin of the stage's URL (the app's apiUrl)."""
+    site = _modules(DEV / "main.tf")["site"]
+    assert site["api_origin"] == "${module.api.origin}"
+    assert site["uploads_bucket"] == "${module.storage.uploads_bucket}"
+    assert site["api_url"] == "${module.api.url}"
+    outputs = {n: b for block in _load(MODULES / "api" / "outputs.tf")["output"] for n, b in block.items()}
+    origin = outputs["origin"]["value"]
+    assert origin == (
+        "https://${aws_api_gateway_rest_api.this.id}.execute-api."
+        "${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
+    )
+    assert "stage" not in origin and "deployment" not in origin
+    # The stage's invoke_url is https://{rest_api_id}.execute-api.{region}.{suffix}/{stage}.
+    assert outputs["url"]["value"] == "${aws_api_gateway_stage.this.invoke_url}"
+    variables = {
+        n: b for block in _load(MODULES / "site" / "variables.tf")["variable"] for n, b in block.items()
+    }
+    assert "content_security_policy" not in variables, "the policy is built from the origins, not passed in"
+    access_log = _resources(MODULES / "api" / "main.tf", "aws_api_gateway_stage")["this"][
+        "access_log_settings"
+    ]
+    fmt = access_log[0]["format"]
+    assert "$context.requestId" in fmt and "$context.authorizer.requestId" in fmt, (
+        "the API's and the authorizer's correlation ids side by side"
+    )
 
 
 # --- LocalStack ----------------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ module "site" {
   kms_key_arn       = module.kms.key_arn
   access_log_bucket = module.storage.access_log_bucket
   api_url           = module.api.url
+  api_origin        = module.api.origin
+  uploads_bucket    = module.storage.uploads_bucket
   force_destroy     = var.force_destroy
 }
 

@@ -1,4 +1,5 @@
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   routes = jsondecode(file(var.routes_file))
@@ -249,6 +250,9 @@ resource "aws_api_gateway_stage" "this" {
       authorizerError    = "$context.authorizer.error"
       errorResponseType  = "$context.error.responseType"
       principalId        = "$context.authorizer.principalId"
+      # The authorizer's own Lambda request id: a TOKEN authorizer's event has no API request id, so its
+      # log lines are correlated by this one (chalicelib/observability.py: logged_authorizer).
+      authorizerRequestId = "$context.authorizer.requestId"
     })
   }
 

@@ -11,7 +11,8 @@ locals {
   function_names = { for key, _ in local.handlers : key => "${var.name_prefix}-${replace(key, "_", "-")}" }
   # The state machine's tasks (pipeline_*) import the engine (NumPy, OpenCV, PyAV, onnxruntime, the
   # models: 288.7 MB, over a zip function's 250 MB) and run from the container image; the API, the
-  # authorizer and on_upload run from the zip. tests/test_infra.py checks this prefix against the ASL.
+  # authorizer, on_upload and the watchdog run from the zip. tests/test_infra.py checks this prefix against
+  # the ASL.
   image_functions = toset([for key, _ in local.handlers : key if startswith(key, "pipeline_")])
 
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.state_machine_name}"
@@ -19,39 +20,49 @@ locals {
 
   s = var.app_settings
   # Every variable chalicelib/settings.py reads (tests/test_infra.py checks this list against it). Secrets
-  # come by parameter name; AWS_REGION is Lambda's own; AWS_ENDPOINT_URL stays unset so boto3 uses AWS.
+  # come by parameter name; AWS_REGION is Lambda's own; AWS_ENDPOINT_URL stays unset so boto3 uses AWS;
+  # EMOTIONFY_WATCHDOG_INTERVAL_SECONDS is the local stack's (here EventBridge runs the watchdog).
   environment = {
-    EMOTIONFY_UPLOADS_BUCKET              = var.uploads_bucket
-    EMOTIONFY_STATE_MACHINE_ARN           = local.state_machine_arn
-    MONGODB_URI_PARAM                     = var.mongodb_uri_parameter_name
-    MONGODB_DATABASE                      = local.s.mongodb_database
-    MONGODB_TIMEOUT_MS                    = tostring(local.s.mongodb_timeout_ms)
-    REDIS_URL                             = var.redis_url
-    REDIS_TIMEOUT_SECONDS                 = tostring(local.s.redis_timeout_seconds)
-    EMOTIONFY_JWT_SECRET_PARAM            = var.jwt_secret_parameter_name
-    EMOTIONFY_ACCESS_TOKEN_SECONDS        = tostring(local.s.access_token_seconds)
-    EMOTIONFY_REFRESH_TOKEN_SECONDS       = tostring(local.s.refresh_token_seconds)
-    EMOTIONFY_LOGIN_FAILURES_EMAIL        = tostring(local.s.login_failures_email)
-    EMOTIONFY_LOGIN_FAILURES_IP           = tostring(local.s.login_failures_ip)
-    EMOTIONFY_LOGIN_WINDOW_SECONDS        = tostring(local.s.login_window_seconds)
-    EMOTIONFY_REGISTRATIONS_PER_IP        = tostring(local.s.registrations_per_ip)
-    EMOTIONFY_REGISTRATION_WINDOW_SECONDS = tostring(local.s.registration_window_seconds)
-    EMOTIONFY_MAX_UPLOAD_BYTES            = tostring(local.s.max_upload_bytes)
-    EMOTIONFY_UPLOAD_URL_SECONDS          = tostring(local.s.upload_url_seconds)
-    EMOTIONFY_MEDIA_URL_SECONDS           = tostring(local.s.media_url_seconds)
-    EMOTIONFY_STATS_CACHE_SECONDS         = tostring(local.s.stats_cache_seconds)
-    EMOTIONFY_CORS_ORIGIN                 = var.cors_origin
-    EMOTIONFY_MAP_MAX_CONCURRENCY         = tostring(local.s.map_max_concurrency)
-    EMOTIONFY_REKOGNITION_SAMPLE_FPS      = tostring(local.s.rekognition_sample_fps)
-    EMOTIONFY_MODEL_DIR                   = local.s.model_dir
-    EMOTIONFY_SAMPLE_FPS                  = tostring(local.s.sample_fps)
-    EMOTIONFY_SEGMENT_SECONDS             = tostring(local.s.segment_seconds)
-    EMOTIONFY_MAX_SEGMENTS                = tostring(local.s.max_segments)
-    EMOTIONFY_CLASSIFIER                  = local.s.classifier
-    EMOTIONFY_DETECTOR                    = local.s.detector
-    POWERTOOLS_SERVICE_NAME               = "emotionfy"
-    POWERTOOLS_METRICS_NAMESPACE          = "Emotionfy"
-    POWERTOOLS_LOG_LEVEL                  = var.log_level
+    EMOTIONFY_UPLOADS_BUCKET                 = var.uploads_bucket
+    EMOTIONFY_STATE_MACHINE_ARN              = local.state_machine_arn
+    MONGODB_URI_PARAM                        = var.mongodb_uri_parameter_name
+    MONGODB_DATABASE                         = local.s.mongodb_database
+    MONGODB_TIMEOUT_MS                       = tostring(local.s.mongodb_timeout_ms)
+    REDIS_URL                                = var.redis_url
+    REDIS_TIMEOUT_SECONDS                    = tostring(local.s.redis_timeout_seconds)
+    EMOTIONFY_JWT_SECRET_PARAM               = var.jwt_secret_parameter_name
+    EMOTIONFY_ACCESS_TOKEN_SECONDS           = tostring(local.s.access_token_seconds)
+    EMOTIONFY_REFRESH_TOKEN_SECONDS          = tostring(local.s.refresh_token_seconds)
+    EMOTIONFY_LOGIN_FAILURES_EMAIL           = tostring(local.s.login_failures_email)
+    EMOTIONFY_LOGIN_FAILURES_IP              = tostring(local.s.login_failures_ip)
+    EMOTIONFY_LOGIN_FAILURES_ACCOUNT         = tostring(local.s.login_failures_account)
+    EMOTIONFY_LOGIN_WINDOW_SECONDS           = tostring(local.s.login_window_seconds)
+    EMOTIONFY_REGISTRATIONS_PER_IP           = tostring(local.s.registrations_per_ip)
+    EMOTIONFY_REGISTRATION_WINDOW_SECONDS    = tostring(local.s.registration_window_seconds)
+    EMOTIONFY_MAX_UPLOAD_BYTES               = tostring(local.s.max_upload_bytes)
+    EMOTIONFY_UPLOAD_URL_SECONDS             = tostring(local.s.upload_url_seconds)
+    EMOTIONFY_MEDIA_URL_SECONDS              = tostring(local.s.media_url_seconds)
+    EMOTIONFY_STATS_CACHE_SECONDS            = tostring(local.s.stats_cache_seconds)
+    EMOTIONFY_CORS_ORIGIN                    = var.cors_origin
+    EMOTIONFY_QUOTA_STORAGE_BYTES            = tostring(local.s.quota_storage_bytes)
+    EMOTIONFY_QUOTA_VIDEOS_PER_DAY           = tostring(local.s.quota_videos_per_day)
+    EMOTIONFY_QUOTA_ANALYSIS_MINUTES_PER_DAY = tostring(local.s.quota_analysis_minutes_per_day)
+    EMOTIONFY_PENDING_UPLOAD_EXPIRY_SECONDS  = tostring(local.s.pending_upload_expiry_seconds)
+    EMOTIONFY_WATCHDOG_STALE_SECONDS         = tostring(local.s.watchdog_stale_seconds)
+    EMOTIONFY_AUTOMATIC_RETRIES              = tostring(local.s.automatic_retries)
+    EMOTIONFY_MAP_MAX_CONCURRENCY            = tostring(local.s.map_max_concurrency)
+    EMOTIONFY_REKOGNITION_SAMPLE_FPS         = tostring(local.s.rekognition_sample_fps)
+    EMOTIONFY_MODEL_DIR                      = local.s.model_dir
+    EMOTIONFY_SAMPLE_FPS                     = tostring(local.s.sample_fps)
+    EMOTIONFY_SEGMENT_SECONDS                = tostring(local.s.segment_seconds)
+    EMOTIONFY_MAX_SEGMENTS                   = tostring(local.s.max_segments)
+    EMOTIONFY_CLASSIFIER                     = local.s.classifier
+    EMOTIONFY_DETECTOR                       = local.s.detector
+    EMOTIONFY_MAX_FRAME_PIXELS               = tostring(local.s.max_frame_pixels)
+    EMOTIONFY_MAX_VIDEO_SECONDS              = tostring(local.s.max_video_seconds)
+    POWERTOOLS_SERVICE_NAME                  = "emotionfy"
+    POWERTOOLS_METRICS_NAMESPACE             = "Emotionfy"
+    POWERTOOLS_LOG_LEVEL                     = var.log_level
   }
 
   uploads_objects  = "${var.uploads_bucket_arn}/uploads/*"
@@ -80,6 +91,12 @@ locals {
     Effect   = "Allow"
     Action   = ["s3:GetObject"]
     Resource = [local.uploads_objects]
+  }
+  describe_analyses = {
+    Sid      = "DescribeAnalyses"
+    Effect   = "Allow"
+    Action   = ["states:DescribeExecution"]
+    Resource = [local.executions_arn]
   }
   # SSE-KMS objects: writing needs a data key, reading needs Decrypt (also for SSM and the environment).
   use_key = {
@@ -178,6 +195,27 @@ locals {
       },
     ]
     pipeline_mark_failed = [local.read_mongodb_uri, local.decrypt_only]
+    # Every 5 minutes: restarts analyses that never started or whose execution ended without a result
+    # (asks Step Functions first), and removes uploads and segment results nothing refers to any more.
+    watchdog = [
+      local.read_mongodb_uri,
+      local.decrypt_only,
+      local.start_analysis,
+      local.describe_analyses,
+      local.read_uploads, # HeadObject is authorised by s3:GetObject
+      {
+        Sid      = "ListUploadsAndSegments"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [var.uploads_bucket_arn]
+      },
+      {
+        Sid      = "DeleteAbandonedObjects"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject"]
+        Resource = [local.uploads_objects, local.segments_objects]
+      },
+    ]
   }
 }
 
@@ -268,7 +306,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116: only on_upload is invoked asynchronously; its failures go to an on-failure destination (below)
+  #checkov:skip=CKV_AWS_116: only on_upload and watchdog are invoked asynchronously: on_upload's failures go to an on-failure destination, a failed sweep is redone by the next one (below)
   #checkov:skip=CKV_AWS_272: the zip is built by `chalice package` in CI and the image by docker build; no AWS Signer profile is set up
   for_each      = local.handlers
   function_name = local.function_names[each.key]
@@ -336,4 +374,34 @@ resource "aws_lambda_function_event_invoke_config" "on_upload" {
       destination = aws_sqs_queue.on_upload_failures.arn
     }
   }
+}
+
+# The watchdog (app.py: @app.schedule(Rate(5, unit=Rate.MINUTES), name="watchdog")), every 5 minutes from
+# EventBridge. tests/test_infra.py checks the expression against the app's schedule.
+resource "aws_cloudwatch_event_rule" "watchdog" {
+  name                = "${var.name_prefix}-watchdog"
+  description         = "Emotionfy watchdog: restarts stuck analyses and removes abandoned uploads"
+  schedule_expression = "rate(5 minutes)"
+}
+
+resource "aws_cloudwatch_event_target" "watchdog" {
+  rule      = aws_cloudwatch_event_rule.watchdog.name
+  target_id = "watchdog"
+  arn       = aws_lambda_function.this["watchdog"].arn
+}
+
+resource "aws_lambda_permission" "watchdog" {
+  statement_id  = "AllowWatchdogSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["watchdog"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.watchdog.arn
+}
+
+# A sweep is idempotent and the next one comes 5 minutes later: no retries, and no event kept longer than
+# the interval (a failing sweep shows in the function's Errors alarm, modules/monitoring).
+resource "aws_lambda_function_event_invoke_config" "watchdog" {
+  function_name                = aws_lambda_function.this["watchdog"].function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 240
 }

@@ -9,7 +9,7 @@ variable "handlers_file" {
 }
 
 variable "function_zip" {
-  description = "The zip functions' package (api, authorizer, on_upload: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
+  description = "The zip functions' package (api, authorizer, on_upload, watchdog: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
   type        = string
 }
 
@@ -44,6 +44,7 @@ variable "memory_mb" {
     pipeline_analyze_segment = 3008
     pipeline_merge           = 1536
     pipeline_mark_failed     = 512
+    watchdog                 = 512
   }
 }
 
@@ -58,6 +59,7 @@ variable "timeout_seconds" {
     pipeline_analyze_segment = 600
     pipeline_merge           = 300
     pipeline_mark_failed     = 30
+    watchdog                 = 120
   }
 }
 
@@ -72,6 +74,7 @@ variable "reserved_concurrency" {
     pipeline_analyze_segment = -1
     pipeline_merge           = -1
     pipeline_mark_failed     = -1
+    watchdog                 = -1
   }
 }
 
@@ -156,28 +159,37 @@ variable "log_level" {
 variable "app_settings" {
   description = "Limits and lifetimes read by chalicelib/settings.py (defaults are the code's)."
   type = object({
-    mongodb_database            = optional(string, "emotionfy")
-    mongodb_timeout_ms          = optional(number, 3000)
-    redis_timeout_seconds       = optional(number, 2)
-    access_token_seconds        = optional(number, 900)
-    refresh_token_seconds       = optional(number, 2592000)
-    login_failures_email        = optional(number, 5)
-    login_failures_ip           = optional(number, 20)
-    login_window_seconds        = optional(number, 900)
-    registrations_per_ip        = optional(number, 20)
-    registration_window_seconds = optional(number, 3600)
-    max_upload_bytes            = optional(number, 524288000)
-    upload_url_seconds          = optional(number, 900)
-    media_url_seconds           = optional(number, 300)
-    stats_cache_seconds         = optional(number, 3600)
-    map_max_concurrency         = optional(number, 8)
-    rekognition_sample_fps      = optional(number, 1)
-    model_dir                   = optional(string, "/opt/model/onnx")
-    sample_fps                  = optional(number, 5)
-    segment_seconds             = optional(number, 30)
-    max_segments                = optional(number, 200)
-    classifier                  = optional(string, "ensemble")
-    detector                    = optional(string, "haar")
+    mongodb_database               = optional(string, "emotionfy")
+    mongodb_timeout_ms             = optional(number, 3000)
+    redis_timeout_seconds          = optional(number, 2)
+    access_token_seconds           = optional(number, 900)
+    refresh_token_seconds          = optional(number, 2592000)
+    login_failures_email           = optional(number, 5)
+    login_failures_ip              = optional(number, 20)
+    login_failures_account         = optional(number, 50)
+    login_window_seconds           = optional(number, 900)
+    registrations_per_ip           = optional(number, 20)
+    registration_window_seconds    = optional(number, 3600)
+    max_upload_bytes               = optional(number, 524288000)
+    upload_url_seconds             = optional(number, 900)
+    media_url_seconds              = optional(number, 300)
+    stats_cache_seconds            = optional(number, 3600)
+    map_max_concurrency            = optional(number, 8)
+    rekognition_sample_fps         = optional(number, 1)
+    model_dir                      = optional(string, "/opt/model/onnx")
+    sample_fps                     = optional(number, 5)
+    segment_seconds                = optional(number, 30)
+    max_segments                   = optional(number, 200)
+    classifier                     = optional(string, "ensemble")
+    detector                       = optional(string, "haar")
+    max_frame_pixels               = optional(number, 9437184) # 4096 x 2304
+    max_video_seconds              = optional(number, 3600)
+    quota_storage_bytes            = optional(number, 10737418240) # 10 GiB
+    quota_videos_per_day           = optional(number, 50)
+    quota_analysis_minutes_per_day = optional(number, 180)
+    pending_upload_expiry_seconds  = optional(number, 3600)
+    watchdog_stale_seconds         = optional(number, 120)
+    automatic_retries              = optional(number, 2)
   })
   default = {}
 }

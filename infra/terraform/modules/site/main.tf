@@ -1,4 +1,20 @@
 data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  # Presigned S3 URLs (upload POST, playback GET) use the bucket's global virtual-hosted name; S3 may
+  # redirect a young bucket outside us-east-1 to its regional name.
+  media_origins = [
+    "https://${var.uploads_bucket}.s3.${data.aws_partition.current.dns_suffix}",
+    "https://${var.uploads_bucket}.s3.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}",
+  ]
+  media = join(" ", local.media_origins)
+  # devstack/site_server.py's content_security_policy() with this deployment's origins (tests/test_infra.py
+  # keeps the two equal): own scripts and styles only, requests to the site, the API and the uploads bucket,
+  # media from the uploads bucket, no plugins, framed by no one.
+  content_security_policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self' ${var.api_origin} ${local.media}; media-src 'self' ${local.media}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+}
 
 data "aws_cloudfront_cache_policy" "optimized" {
   name = "Managed-CachingOptimized"
@@ -64,12 +80,9 @@ resource "aws_cloudfront_response_headers_policy" "this" {
       referrer_policy = "strict-origin-when-cross-origin"
       override        = true
     }
-    dynamic "content_security_policy" {
-      for_each = var.content_security_policy == null ? [] : [var.content_security_policy]
-      content {
-        content_security_policy = content_security_policy.value
-        override                = true
-      }
+    content_security_policy {
+      content_security_policy = local.content_security_policy
+      override                = true
     }
   }
 }

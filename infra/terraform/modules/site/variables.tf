@@ -36,10 +36,18 @@ variable "certificate_arn" {
   default     = null
 }
 
-variable "content_security_policy" {
-  description = "Content-Security-Policy header of the site; null for none."
+variable "api_origin" {
+  description = "The API's origin (modules/api output origin), allowed in the Content-Security-Policy's connect-src. Not derived from api_url: the API's stage depends on the site's origin (CORS), the distribution must not depend on the stage."
   type        = string
-  default     = null
+  validation {
+    condition     = can(regex("^https://[^/]+$", var.api_origin))
+    error_message = "api_origin is https://host, without a path."
+  }
+}
+
+variable "uploads_bucket" {
+  description = "Name of the uploads bucket: its presigned URLs (upload, playback) are allowed in the Content-Security-Policy."
+  type        = string
 }
 
 variable "force_destroy" {
