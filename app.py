@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalice import AuthResponse, Chalice, ConvertToMiddleware, CORSConfig, Response
+from chalice import AuthResponse, Chalice, ConvertToMiddleware, CORSConfig, Rate, Response
 from chalice.app import Request
 
 from chalicelib import video_library
@@ -267,3 +267,13 @@ def pipeline_mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.pipeline import steps  # the engine: only in the pipeline image, not the zip functions
 
     return steps.mark_failed_step(deps(), event)
+
+
+# --- the watchdog: lost and dead analyses put back on track (see chalicelib/pipeline/watchdog.py) -----
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="watchdog")
+def watchdog(event: Any) -> None:
+    from chalicelib.pipeline import watchdog as sweeper  # no engine: a zip function like the API
+
+    sweeper.sweep(deps())

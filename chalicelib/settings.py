@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.engine.limits import Limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +37,15 @@ class EngineSettings:
     max_segments: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_SEGMENTS", 200))
     classifier: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_CLASSIFIER", "ensemble"))
     detector: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_DETECTOR", "haar"))
+    #: Frames with more pixels are refused before decoding (4096x2304: 4K UHD and DCI 4K fit).
+    max_frame_pixels: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_FRAME_PIXELS", 4096 * 2304))
+    #: Longer videos are refused at the probe step, before any segment is analysed.
+    max_video_seconds: float = field(
+        default_factory=lambda: _env_float("EMOTIONFY_MAX_VIDEO_SECONDS", 3600.0)
+    )
+
+    def limits(self) -> Limits:
+        return Limits(max_frame_pixels=self.max_frame_pixels, max_duration=self.max_video_seconds)
 
 
 def engine_settings() -> EngineSettings:
@@ -101,6 +112,30 @@ class ServiceSettings:
     )
     stats_cache_seconds: int = field(default_factory=lambda: _env_int("EMOTIONFY_STATS_CACHE_SECONDS", 3600))
     cors_origin: str = field(default_factory=lambda: _env("EMOTIONFY_CORS_ORIGIN", "http://127.0.0.1:8080"))
+    #: Per-user quotas: bytes stored (announced sizes of every video kept), new videos and minutes of video
+    #: analysed per rolling 24 hours.
+    quota_storage_bytes: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_QUOTA_STORAGE_BYTES", 10 * 1024**3)
+    )
+    quota_videos_per_day: int = field(default_factory=lambda: _env_int("EMOTIONFY_QUOTA_VIDEOS_PER_DAY", 50))
+    quota_analysis_minutes_per_day: float = field(
+        default_factory=lambda: _env_float("EMOTIONFY_QUOTA_ANALYSIS_MINUTES_PER_DAY", 180.0)
+    )
+    #: A video never uploaded is removed this long after it was announced (its upload URL is long dead).
+    pending_upload_expiry_seconds: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_PENDING_UPLOAD_EXPIRY_SECONDS", 3600)
+    )
+    #: The watchdog looks at an unfinished video once it has not changed for this long.
+    watchdog_stale_seconds: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_WATCHDOG_STALE_SECONDS", 120)
+    )
+    #: How often the local stack runs the watchdog (the cloud runs it on an EventBridge schedule).
+    watchdog_interval_seconds: float = field(
+        default_factory=lambda: _env_float("EMOTIONFY_WATCHDOG_INTERVAL_SECONDS", 60.0)
+    )
+    #: Analyses the watchdog starts again by itself after an infrastructure failure, before it gives up
+    #: and leaves the video `failed` for the user to retry.
+    automatic_retries: int = field(default_factory=lambda: _env_int("EMOTIONFY_AUTOMATIC_RETRIES", 2))
 
 
 def service_settings() -> ServiceSettings:

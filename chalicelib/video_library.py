@@ -188,9 +188,9 @@ def media_url(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
 def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
     """The upload, its segment artefacts, its Analysis and its record; a running analysis is stopped."""
     video = _owned(deps, user_id, video_id)
-    if video["status"] in (QUEUED, PROCESSING) and video.get("execution_arn"):
+    if video["status"] in (QUEUED, PROCESSING):
         with contextlib.suppress(deps.stepfunctions.exceptions.ExecutionDoesNotExist):
-            deps.stepfunctions.stop_execution(executionArn=video["execution_arn"], cause="video deleted")
+            deps.stepfunctions.stop_execution(executionArn=execution_arn(deps, video), cause="video deleted")
     deps.s3.delete_object(Bucket=video["bucket"], Key=video["key"])
     delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
     deps.analyses.delete(video_id, user_id)
