@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[[Any, Any], Any]
+#: Called with ("before" | "after", function name, event) around every invocation (the fault tests use it
+#: to stop a server exactly at a step boundary).
+Listener = Callable[[str, str, Any], None]
 
 
 @dataclass
@@ -50,6 +53,7 @@ class InProcessLambdas:
     def __init__(self, handlers: dict[str, Handler]) -> None:
         self.handlers = dict(handlers)
         self.calls: list[str] = []
+        self.listeners: list[Listener] = []
         self._original: Any = None
 
     def invoke(self, function_name: str, arn: str, event: Any) -> tuple[str, bool, str]:
@@ -64,7 +68,11 @@ class InProcessLambdas:
         payload = json.loads(event) if isinstance(event, str | bytes) else event
         self.calls.append(function_name)
         try:
+            for listener in list(self.listeners):
+                listener("before", function_name, payload)
             result = handler(payload, LambdaContext(function_name=function_name, invoked_function_arn=arn))
+            for listener in list(self.listeners):
+                listener("after", function_name, payload)
         except Exception as exc:
             return json.dumps(error_payload(exc)), True, "".join(traceback.format_exception(exc))
         return json.dumps(result), False, ""

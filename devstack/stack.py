@@ -12,8 +12,11 @@ import io
 import json
 import os
 import secrets
+import threading
+import uuid
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,11 +27,13 @@ import requests
 from chalicelib.pipeline import definition
 from chalicelib.uploads import UPLOAD_PREFIX
 from devstack.api_server import ApiServer
-from devstack.lambda_adapter import InProcessLambdas
+from devstack.lambda_adapter import InProcessLambdas, LambdaContext
+from devstack.s3_disk import S3OnDisk
 from devstack.services import MongoServer, MotoServer, RedisServer
 from devstack.site_server import SITE_DIR, SiteServer
 
 UPLOAD_HANDLER = "on_upload"
+WATCHDOG = "watchdog"
 STATE_MACHINE = "emotionfy-analysis"
 LAMBDA_RUNTIME = "python3.11"
 
@@ -49,8 +54,11 @@ class LocalStack:
     cors_origin: str = "http://127.0.0.1:8080"
     #: Extra settings for this stack (e.g. a short access-token lifetime in a test).
     settings: dict[str, str] = field(default_factory=dict)
-    #: Save uploaded videos at stop and restore them at start (moto keeps S3 in memory only).
+    #: Write the bucket's objects through to disk as they are stored, and load them back at start (moto
+    #: keeps S3 in memory only): a killed stack loses no upload.
     persist_uploads: bool = True
+    #: Run the watchdog every `EMOTIONFY_WATCHDOG_INTERVAL_SECONDS` (the cloud's EventBridge schedule).
+    run_watchdog: bool = True
     #: Serve the built web app (frontend/dist) on `ports.site` when it has been built.
     serve_site: bool = True
 
@@ -58,6 +66,9 @@ class LocalStack:
         self.redis = RedisServer(self.ports.redis, self.data_dir / "redis")
         self.mongo = MongoServer(self.ports.mongo, self.data_dir / "mongodb")
         self.moto = MotoServer(self.ports.moto)
+        self.s3_disk = S3OnDisk(self.data_dir / "s3", {self.bucket})
+        self._watchdog_stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
         self.lambdas: InProcessLambdas | None = None
         self.api: ApiServer | None = None
         self.site: SiteServer | None = None
@@ -134,10 +145,14 @@ class LocalStack:
         self.lambdas = InProcessLambdas(handlers)
         self.lambdas.install()
         self._provision()
+        if self.run_watchdog:
+            self._watchdog_stop.clear()
+            self._watchdog = threading.Thread(target=self._watchdog_loop, name="watchdog", daemon=True)
+            self._watchdog.start()
         self.api = ApiServer(self.app_module.app, "127.0.0.1", self.ports.api, self.cors_origin)
         self.api.start()
         if self.serve_site and (SITE_DIR / "index.html").is_file():
-            self.site = SiteServer(self.ports.site, self.api_url)
+            self.site = SiteServer(self.ports.site, self.api_url, media_origins=[self.moto.url])
             self.site.start()
 
     def client(self, service: str) -> Any:
@@ -215,24 +230,41 @@ class LocalStack:
 
         deps.cache_clear()
 
-    @property
-    def _uploads_dir(self) -> Path:
-        return self.data_dir / "s3" / self.bucket
-
     def _restore_uploads(self, s3: Any) -> None:
-        if not self.persist_uploads or not self._uploads_dir.is_dir():
+        """Load the objects saved on disk back into moto (before the bucket notifies anyone), then write
+        every new object through to disk."""
+        if not self.persist_uploads:
             return
-        for path in self._uploads_dir.rglob("*"):
-            if path.is_file():
-                s3.upload_file(str(path), self.bucket, path.relative_to(self._uploads_dir).as_posix())
+        for key, path in self.s3_disk.stored(self.bucket):
+            s3.upload_file(str(path), self.bucket, key)
+        self.s3_disk.install()
 
-    def _save_uploads(self) -> None:
-        s3 = self.client("s3")
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=UPLOAD_PREFIX):
-            for item in page.get("Contents", []):
-                target = self._uploads_dir / item["Key"]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(self.bucket, item["Key"], str(target))
+    def run_watchdog_once(self) -> None:
+        """What the cloud's schedule does: invoke the `watchdog` function with a scheduled event."""
+        assert self.app_module is not None, "the stack is running"
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {
+            "version": "0",
+            "account": "123456789012",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": now,
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {},
+        }
+        getattr(self.app_module, WATCHDOG)(event, LambdaContext(function_name=WATCHDOG))
+
+    def _watchdog_loop(self) -> None:
+        from chalicelib.settings import service_settings
+
+        interval = service_settings().watchdog_interval_seconds
+        while not self._watchdog_stop.wait(interval):
+            try:
+                self.run_watchdog_once()
+            except Exception as exc:  # a store is down: the next round tries again
+                print(f"watchdog: {type(exc).__name__}: {exc}", flush=True)
 
     def stop(self) -> None:
         if self.site is not None:
@@ -241,11 +273,11 @@ class LocalStack:
         if self.api is not None:
             self.api.stop()
             self.api = None
-        if self.persist_uploads and self.moto.server is not None:
-            try:
-                self._save_uploads()
-            except Exception as exc:
-                print(f"could not save uploaded videos: {exc}")
+        self._watchdog_stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=30)
+            self._watchdog = None
+        self.s3_disk.uninstall()
         if self.lambdas is not None:
             self.lambdas.uninstall()
         if self.moto.server is not None:

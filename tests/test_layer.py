@@ -136,7 +136,7 @@ def test_dockerfile_builds_the_pipeline_image_the_way_terraform_runs_it(build_la
     for name in build_layer.MODEL_FILES:
         assert f"model/onnx/{name}" in dockerfile
     lambdas = (ROOT / "infra" / "terraform" / "modules" / "lambdas" / "variables.tf").read_text()
-    assert 'model_dir                   = optional(string, "/opt/model/onnx")' in lambdas
+    assert re.search(r'^\s*model_dir\s+= optional\(string, "/opt/model/onnx"\)', lambdas, re.M)
     assert "/opt/model/onnx/" in dockerfile and "COPY app.py" in dockerfile
     (command,) = re.findall(r'^CMD \["([^"]+)"\]$', dockerfile, re.M)
     assert command == HANDLERS["pipeline_probe"]

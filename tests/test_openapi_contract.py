@@ -156,7 +156,10 @@ class SessionAuth:
 
 def _violates_password_policy(body: dict[str, Any]) -> bool:
     try:
-        check_policy(body["password"], body["email"].strip().lower())
+        name = body.get("name")
+        check_policy(
+            body["password"], body["email"].strip().lower(), name.strip() if isinstance(name, str) else ""
+        )
     except BadRequest:
         return True
     return False
