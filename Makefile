@@ -90,6 +90,7 @@ bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.concurrency
 
 clean:
 	rm -rf $(VENV) $(TOOLS) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)

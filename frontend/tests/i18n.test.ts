@@ -59,9 +59,10 @@ describe('i18n of errors, plurals and numbers', () => {
   const API_CODES = ['bad_request', 'invalid_field', 'invalid_parameter', 'invalid_cursor', 'invalid_email', 'weak_password',
     'email_taken', 'invalid_credentials', 'rate_limited', 'unauthorized', 'invalid_refresh_token', 'session_revoked',
     'refresh_token_reused', 'not_found', 'conflict', 'not_ready', 'not_uploaded', 'not_failed', 'not_a_video', 'too_large',
-    'unavailable', 'misconfigured', 'internal', 'unsupported_media_type'];
-  const VIDEO_CODES = ['unreadable_video', 'too_long', 'service_unavailable', 'aws_refused', 'start_failed', 'size_mismatch',
-    'wrong_name', 'unexpected'];
+    'unavailable', 'misconfigured', 'internal', 'unsupported_media_type', 'quota_exceeded', 'storage_quota_exceeded',
+    'invalid_password'];
+  const VIDEO_CODES = ['unreadable_video', 'frame_too_large', 'video_too_long', 'size_mismatch', 'wrong_name',
+    'quota_exceeded', 'too_long', 'service_unavailable', 'aws_refused', 'start_failed', 'interrupted', 'unexpected'];
 
   it('has a translation for every API error code and every video error_code', () => {
     for (const c of API_CODES) expect(messages.en, c).toHaveProperty(`error.${c}`);

@@ -38,7 +38,23 @@ export interface Video {
   updated_at: string;
   error?: string;
   /** Why it failed, as a stable code to translate (only when `failed`). */
-  error_code?: 'unreadable_video' | 'too_long' | 'service_unavailable' | 'aws_refused' | 'start_failed' | 'size_mismatch' | 'wrong_name' | 'unexpected';
+  error_code?:
+    | 'unreadable_video'
+    | 'frame_too_large'
+    | 'video_too_long'
+    | 'size_mismatch'
+    | 'wrong_name'
+    | 'quota_exceeded'
+    | 'too_long'
+    | 'service_unavailable'
+    | 'aws_refused'
+    | 'start_failed'
+    | 'interrupted'
+    | 'unexpected';
+  /** Whether analysing the same upload again can succeed: offer "try again" only then. */
+  retryable: boolean;
+  /** Queued or processing with no progress for a while (the server restarts it; the user may retry). */
+  stalled?: boolean;
   summary?: VideoSummary;
 }
 

@@ -12,6 +12,12 @@ function analysisText(video: Video, t: Translate): string {
   return t('upload.queued');
 }
 
+/** Offer "try again" only where a retry can help: a failure of the service (not of the file), or an
+ *  analysis that stopped making progress. The server says which (`retryable`). */
+export function canRetry(video: Video): boolean {
+  return video.retryable === true && (video.status === 'failed' || video.stalled === true);
+}
+
 /** Why a video failed: the translation of its `error_code`, else the server's sentence. */
 export function failureReason(video: Video, t: Translate): string {
   const key = `videoError.${video.error_code}` as MessageKey;

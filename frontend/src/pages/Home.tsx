@@ -6,7 +6,7 @@ import { useClient } from '../auth';
 import { EmotionChip } from '../components/EmotionChip';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { ProgressBar } from '../components/ProgressBar';
-import { AnalysisProgress, failureReason } from '../components/VideoProgress';
+import { AnalysisProgress, canRetry, failureReason } from '../components/VideoProgress';
 import { Empty, ErrorState, Loading, PollError } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { errorText, useI18n } from '../i18n';
@@ -191,11 +191,14 @@ function UploadPanel({ onVideo, onRemoved, onTracking }: {
                 {t('upload.another')}
               </button>
             </div>
-          ) : video.status === 'failed' ? (
+          ) : video.status === 'failed' || video.stalled ? (
             <div className="actions">
-              <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
-                {t('common.retry')}
-              </button>
+              {video.stalled && <p className="notice">{t('upload.stalled')}</p>}
+              {canRetry(video) && (
+                <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
+                  {t('common.retry')}
+                </button>
+              )}
               <button type="button" className="btn btn-secondary" onClick={reset}>
                 {t('upload.another')}
               </button>

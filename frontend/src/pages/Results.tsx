@@ -7,7 +7,7 @@ import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { EmotionTimeline } from '../components/EmotionTimeline';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { ErrorState, Loading, PollError } from '../components/States';
-import { AnalysisProgress, failureReason } from '../components/VideoProgress';
+import { AnalysisProgress, canRetry, failureReason } from '../components/VideoProgress';
 import { StatusBadge } from '../components/StatusBadge';
 import { useI18n } from '../i18n';
 import { downloadBlob } from '../lib/download';
@@ -287,15 +287,28 @@ export function Results() {
           <p className="notice notice-error" role="alert">
             {t('results.failed', { reason: failureReason(video, t) })}
           </p>
-          <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
-            {t('common.retry')}
-          </button>
+          {canRetry(video) && (
+            <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
+              {t('common.retry')}
+            </button>
+          )}
           {retryError != null && <ErrorState error={retryError} />}
         </section>
       ) : video.status !== 'done' ? (
         <section className="panel">
           <p>{t('results.notReady')}</p>
           <AnalysisProgress video={video} />
+          {video.stalled && (
+            <>
+              <p className="notice">{t('upload.stalled')}</p>
+              {canRetry(video) && (
+                <button type="button" className="btn btn-primary" onClick={() => retry(video.id)} disabled={retrying}>
+                  {t('common.retry')}
+                </button>
+              )}
+              {retryError != null && <ErrorState error={retryError} />}
+            </>
+          )}
           {pollError != null && <PollError error={pollError} />}
         </section>
       ) : !analysis ? (
