@@ -24,6 +24,8 @@ from devstack.stack import LocalStack
 from tests.api_client import Account, Api
 from tests.synthetic import VIDEOS_DIR
 
+pytestmark = pytest.mark.faults  # attacks belong with the faults: `pytest -m faults` runs both
+
 VIDEO = VIDEOS_DIR / "openmpf_face_video_01.mp4"
 
 
