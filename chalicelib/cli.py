@@ -1,4 +1,6 @@
-"""`emotionfy analyze VIDEO`: the command-line way to analyse a video on this machine."""
+"""`emotionfy analyze VIDEO`: the command-line way to analyse a video on this machine.
+
+`emotionfy evaluate LABELS.csv`: a classifier's accuracy, recall, calibration and speed on labelled faces."""
 
 from __future__ import annotations
 
@@ -39,6 +41,30 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--csv", type=Path, help="write per-sample rows here")
     analyze.add_argument("--html", type=Path, help="write the HTML report here")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure a classifier on faces listed in a path,label CSV"
+    )
+    evaluate.add_argument(
+        "labels_csv", type=Path, metavar="LABELS.csv", help="path,label rows (paths relative)"
+    )
+    evaluate.add_argument("--classifier", choices=CLASSIFIERS, default=settings.classifier)
+    evaluate.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each face with its mirror image (default: as the classifier does in analyses)",
+    )
+    evaluate.add_argument(
+        "--exclude-duplicates-of",
+        type=Path,
+        metavar="DIR",
+        help="skip faces byte-identical to any file under DIR (e.g. the training set)",
+    )
+    evaluate.add_argument(
+        "--model-dir", type=Path, default=settings.model_dir, help="where the ONNX files are"
+    )
+    evaluate.add_argument("--json", type=Path, help="write the figures here as JSON")
     return parser
 
 
@@ -100,10 +126,24 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from chalicelib.engine.evaluation import evaluate, format_report
+    from chalicelib.engine.expressions import OnnxExpressionClassifier
+
+    classifier = OnnxExpressionClassifier(args.model_dir, args.classifier, flip=args.flip)
+    result = evaluate(classifier, args.labels_csv, args.exclude_duplicates_of)
+    print(format_report(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _analyze(args)
+        return _evaluate(args) if args.command == "evaluate" else _analyze(args)
     except EngineError as exc:
         print(f"emotionfy: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
