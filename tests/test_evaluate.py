@@ -28,6 +28,7 @@ def labelled(tmp_path: Path, fer_dir: Path) -> Path:
         target = tmp_path / "faces" / f"{i}.png"
         if i == 0:  # a larger colour crop
             gray = cv2.imread(str(fer_dir / row["path"]), cv2.IMREAD_GRAYSCALE)
+            assert gray is not None
             big = cv2.resize(gray, (160, 160), interpolation=cv2.INTER_LINEAR)
             colour = cv2.merge([big, (big * 0.9).astype(np.uint8), big])
             cv2.imwrite(str(target), colour)
