@@ -279,3 +279,24 @@ def test_an_outage_longer_than_every_retry_is_recovered_by_the_watchdog(
 def test_the_scheduled_watchdog_function_takes_a_scheduled_event(stack: LocalStack) -> None:
     """The cloud invokes `watchdog` with an EventBridge scheduled event; the local timer sends the same."""
     stack.run_watchdog_once()  # raises if the event were not one Chalice's scheduled handler accepts
+
+
+def test_a_video_failed_by_an_outage_is_started_again_by_itself(
+    api: Api, account: Account, stack: LocalStack
+) -> None:
+    """MarkFailed recorded `service_unavailable` (the outage outlived the step's retries but not
+    MarkFailed's): once the outage is over the watchdog starts it again, no user needed. A video whose
+    file is at fault is left alone."""
+    from chalicelib.deps import deps
+
+    video_id = api.upload(account, VIDEO)
+    assert api.wait(account, video_id)["status"] == "done"
+    videos = deps().videos
+    videos._videos.update_one({"_id": video_id}, {"$set": {"status": "processing"}})
+    videos.mark_failed(video_id, "a service the analysis needs was unavailable", "service_unavailable")
+    bad_id = api.upload(account, VIDEOS_DIR.parent / "README.md")
+    assert api.wait(account, bad_id)["error_code"] == "unreadable_video"
+    report = _watchdog_round(stack)
+    assert report is not None and video_id in report.restarted and bad_id not in report.restarted
+    assert api.wait(account, video_id)["status"] == "done"
+    assert api.call("GET", f"/videos/{video_id}/results", account).status_code == 200

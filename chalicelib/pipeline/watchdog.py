@@ -9,6 +9,8 @@ videos that have not changed for `watchdog_stale_seconds`:
 - `queued` or `processing` whose execution is not running (it failed beyond its retries while MongoDB was
   down, so not even `MarkFailed` could record it; or the local stack was killed): started again, up to
   `automatic_retries` times per video, then marked `failed` with a reason and a retry for the user.
+- `failed` because a service was unavailable (`service_unavailable`): started again the same way, since
+  the outage that failed it is likely over; other failures wait for the user.
 
 No engine imports: this is a small zip function in the cloud.
 """
@@ -24,10 +26,12 @@ from botocore.exceptions import ClientError
 from chalicelib.deps import Deps
 from chalicelib.observability import logger
 from chalicelib.pipeline.start import execution_arn, handle_object_created, start_execution
-from chalicelib.storage.videos import PENDING_UPLOAD, PROCESSING, QUEUED
+from chalicelib.storage.videos import FAILED, PENDING_UPLOAD, PROCESSING, QUEUED
 from chalicelib.uploads import delete_prefix, segments_prefix
 
 INTERRUPTED = "the analysis was interrupted by a failure of our services; use retry to try again"
+#: Failures of an outage, not of the video: the watchdog retries them by itself.
+RETRIED_BY_ITSELF = ("service_unavailable",)
 
 
 @dataclass
@@ -78,22 +82,33 @@ def _pending(deps: Deps, video: dict[str, Any], now: datetime, report: SweepRepo
         report.expired_uploads.append(video["_id"])
 
 
+def _restart(deps: Deps, video: dict[str, Any], report: SweepReport) -> bool:
+    """Start the video again as a new attempt, if it has automatic retries left."""
+    if int(video.get("automatic_retries") or 0) >= deps.settings.automatic_retries:
+        return False
+    queued = deps.videos.requeue(video["_id"], video["owner"], video["status"], automatic=True)
+    if queued is not None:  # None: it moved meanwhile, nothing is lost
+        delete_prefix(deps.s3, video["bucket"], segments_prefix(video["_id"]))
+        start_execution(deps, queued, fail_on_error=False)
+        report.restarted.append(video["_id"])
+    return True
+
+
 def _in_flight(deps: Deps, video: dict[str, Any], report: SweepReport) -> None:
     status = _execution_status(deps, video)
     if status == "RUNNING":
         report.running.append(video["_id"])
         return
     logger.warning("analysis lost", extra={"status": video["status"], "execution": status or "none"})
-    if int(video.get("automatic_retries") or 0) < deps.settings.automatic_retries:
-        queued = deps.videos.requeue(video["_id"], video["owner"], video["status"], automatic=True)
-        if queued is None:
-            return  # it moved meanwhile: nothing is lost
-        delete_prefix(deps.s3, video["bucket"], segments_prefix(video["_id"]))
-        start_execution(deps, queued, fail_on_error=False)
-        report.restarted.append(video["_id"])
+    if _restart(deps, video, report):
         return
     if deps.videos.mark_failed(video["_id"], INTERRUPTED, "interrupted", video.get("attempt")) is not None:
         report.failed.append(video["_id"])
+
+
+def _failed_by_an_outage(deps: Deps, video: dict[str, Any], report: SweepReport) -> None:
+    if _restart(deps, video, report):
+        logger.warning("analysis failed by an outage; started again", extra={"code": video.get("error_code")})
 
 
 def sweep(deps: Deps, now: datetime | None = None) -> SweepReport:
@@ -102,11 +117,15 @@ def sweep(deps: Deps, now: datetime | None = None) -> SweepReport:
     now = now or datetime.now(UTC)
     stale = now - timedelta(seconds=deps.settings.watchdog_stale_seconds)
     report = SweepReport()
-    for video in deps.videos.unfinished((PENDING_UPLOAD, QUEUED, PROCESSING), stale):
+    videos = deps.videos.unfinished((PENDING_UPLOAD, QUEUED, PROCESSING), stale)
+    videos += deps.videos.failed_with(RETRIED_BY_ITSELF, stale)
+    for video in videos:
         logger.append_keys(video_id=video["_id"])
         try:
             if video["status"] == PENDING_UPLOAD:
                 _pending(deps, video, now, report)
+            elif video["status"] == FAILED:
+                _failed_by_an_outage(deps, video, report)
             else:
                 _in_flight(deps, video, report)
         except Exception as exc:  # one video's trouble (a store down again) waits for the next round

@@ -243,6 +243,13 @@ class VideoRepository:
             .limit(limit)
         )
 
+    def failed_with(
+        self, codes: tuple[str, ...], changed_before: datetime, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """Failed videos whose `error_code` is one of `codes`, unchanged since `changed_before`."""
+        query = {"status": FAILED, "error_code": {"$in": list(codes)}, "updated_at": {"$lt": changed_before}}
+        return list(self._videos.find(query).sort("updated_at", 1).limit(limit))
+
     def delete_if_pending(self, video_id: str, changed_before: datetime) -> bool:
         """Remove a video that was never uploaded (and still is not), announced before `changed_before`."""
         query = {"_id": video_id, "status": PENDING_UPLOAD, "updated_at": {"$lt": changed_before}}
