@@ -2,6 +2,10 @@
 
 Cached: the sources are fetched once into `model/.cache/`, and a model is converted again only when its
 source file or its converter changed (the hashes are kept in `model/onnx/manifest.json`).
+
+The project's own trained files (`model/trained/`, committed: the net from `python -m model.train` and the
+combination from `python -m model.stack`) are checked against the SHA-256 recorded beside them in
+`model/trained/manifest.json` and copied into the same folder. Nothing is trained here.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +22,8 @@ from pathlib import Path
 from model import faceapi, mini_xception, sources, tiny_face_detector
 
 MANIFEST = "manifest.json"
+TRAINED_DIR = Path(__file__).resolve().parent / "trained"
+TRAINED_FILES = ("own_expression.onnx", "calibrated.json")
 
 
 def _sha256(*paths: Path) -> str:
@@ -71,6 +78,41 @@ def _build_one(out_dir: Path, recipe: Recipe, manifest: dict[str, dict[str, str]
     return True
 
 
+def record_trained(name: str, trained_dir: Path = TRAINED_DIR) -> str:
+    """After training or stacking: record a trained file's SHA-256 in `model/trained/manifest.json`."""
+    path = trained_dir / MANIFEST
+    recorded: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    recorded[name] = _sha256(trained_dir / name)
+    path.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    return recorded[name]
+
+
+def install_trained(
+    out_dir: Path, manifest: dict[str, dict[str, str]], trained_dir: Path = TRAINED_DIR
+) -> list[str]:
+    """Copy the committed trained files into `out_dir` after checking their recorded hashes."""
+    recorded_path = trained_dir / MANIFEST
+    if not recorded_path.exists():
+        print(f"no trained models in {trained_dir} (run python -m model.train)", file=sys.stderr)
+        return []
+    recorded: dict[str, str] = json.loads(recorded_path.read_text())
+    installed = []
+    for name in TRAINED_FILES:
+        source, target = trained_dir / name, out_dir / name
+        if name not in recorded or not source.exists():
+            raise RuntimeError(f"{source} or its hash in {recorded_path} is missing")
+        if _sha256(source) != recorded[name]:
+            raise RuntimeError(f"{source} does not match the SHA-256 recorded in {recorded_path}")
+        if target.exists() and manifest.get(name, {}).get("sha256") == recorded[name] == _sha256(target):
+            continue
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+        manifest[name] = {"sha256": recorded[name], "source": f"model/trained/{name}"}
+        installed.append(name)
+    return installed
+
+
 def build(out_dir: Path = sources.ONNX_DIR, force: bool = False) -> list[Path]:
     """Fetch the sources if needed and (re)build whatever is stale; returns the model paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -81,6 +123,7 @@ def build(out_dir: Path = sources.ONNX_DIR, force: bool = False) -> list[Path]:
     sources.fetch_fer()
     sources.fetch_faceapi()
     built = [recipe.name for recipe in RECIPES if _build_one(out_dir, recipe, manifest, force)]
+    built += install_trained(out_dir, manifest)
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     status = f"built {', '.join(built)}" if built else "up to date"
     print(f"models in {out_dir}: {status}", file=sys.stderr)

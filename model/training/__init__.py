@@ -1,0 +1,1 @@
+"""Training the project's own expression net and fitting the calibrated combination (the `[train]` extra)."""
