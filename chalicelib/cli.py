@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
         "--detector",
         choices=DETECTORS,
         default=settings.detector,
-        help="haar (default; finds small and group faces) or tiny (4 ms a frame; close-ups and webcams)",
+        help="blazeface (default: MediaPipe's learned detectors, turned and blurry faces too), "
+        "haar (OpenCV's cascade, frontal faces) or tiny (4 ms a frame; close-ups and webcams)",
     )
     analyze.add_argument("--json", type=Path, help="write the Analysis JSON here")
     analyze.add_argument("--csv", type=Path, help="write per-sample rows here")

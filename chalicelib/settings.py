@@ -36,7 +36,12 @@ class EngineSettings:
     segment_seconds: float = field(default_factory=lambda: _env_float("EMOTIONFY_SEGMENT_SECONDS", 30.0))
     max_segments: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_SEGMENTS", 200))
     classifier: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_CLASSIFIER", "ensemble"))
-    detector: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_DETECTOR", "haar"))
+    detector: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_DETECTOR", "blazeface"))
+    landmarks: bool = field(
+        default_factory=lambda: (
+            os.environ.get("EMOTIONFY_LANDMARKS", "true").lower() not in ("0", "false", "no")
+        )
+    )
     #: Frames with more pixels are refused before decoding (4096x2304: 4K UHD and DCI 4K fit).
     max_frame_pixels: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_FRAME_PIXELS", 4096 * 2304))
     #: Longer videos are refused at the probe step, before any segment is analysed.

@@ -45,7 +45,7 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
     assert analysis["model"] == {
         "backend": "onnx",
         "version": "ensemble+flip/1",
-        "detector": "haar",
+        "detector": "blazeface",
         "sample_fps": 5.0,
     }
     assert set(analysis["summary"]) >= {

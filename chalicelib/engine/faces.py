@@ -21,7 +21,7 @@ from chalicelib.engine.errors import ModelError
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the upright frame
 
 
-DETECTORS = ("haar", "tiny")
+DETECTORS = ("blazeface", "haar", "tiny")
 
 
 class Detector(Protocol):

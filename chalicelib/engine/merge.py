@@ -13,13 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE
 from chalicelib.engine.segment import SegmentResult
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo
 
-ANALYSIS_FORMAT = 1
+#: 2: landmark signals and attention per face sample, attention per timeline sample and in the summary
+#: (new fields only: a format-1 reader reads a format-2 document).
+ANALYSIS_FORMAT = 2
 #: Tracks seen in fewer samples than this are taken for detector noise and dropped.
 MIN_TRACK_SAMPLES = 3
 KEY_MOMENTS = 5
@@ -40,11 +43,14 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
 
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
     extras_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
+    attention_by_time: dict[float, list[bool]] = defaultdict(list)
     for face in faces:
         for point in face["timeline"]:
             by_time[point["t"]].append(np.array([point["emotions"][label] for label in LABELS]))
             if "extra" in point:
                 extras_by_time[point["t"]].append(point["extra"])
+            if "attention" in point:
+                attention_by_time[point["t"]].append(point["attention"])
     timeline = []
     for t in times:
         present = by_time.get(t, [])
@@ -53,6 +59,8 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
             entry["emotions"] = _labelled(np.mean(present, axis=0))
         if extras_by_time.get(t):
             entry["extra"] = _mean_extras(extras_by_time[t])
+        if attention_by_time.get(t):
+            entry["attention"] = round(float(np.mean(attention_by_time[t])), _ROUND)
         timeline.append(entry)
 
     model = dict(ordered[0].model)
@@ -125,6 +133,9 @@ def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[st
         entry: dict[str, Any] = {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
         if "x" in p:  # a backend's scores outside the labels (Rekognition's confused): not smoothed
             entry["extra"] = {key: round(float(v), _ROUND) for key, v in p["x"].items()}
+        if "s" in p:  # landmark signals, where the face mesh saw the face
+            entry["signals"] = p["s"]
+            entry["attention"] = attends(p["s"])
         timeline.append(entry)
     return {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"], "timeline": timeline}
 
@@ -165,6 +176,7 @@ def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, An
             "expressiveness": 0.0,
             "key_moments": [],
         }
+    attention = [float(s["attention"]) for s in with_faces if "attention" in s]
     matrix = np.array([[s["emotions"][label] for label in LABELS] for s in with_faces])
     distribution = matrix.mean(axis=0)
     distribution = distribution / distribution.sum()
@@ -177,6 +189,7 @@ def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, An
         "valence": round(valence, _ROUND),
         "expressiveness": round(1.0 - shares["neutral"], _ROUND),
         "key_moments": key_moments(with_faces, min_separation=2.0),
+        **({"attention": round(float(np.mean(attention)), _ROUND)} if attention else {}),
     }
 
 

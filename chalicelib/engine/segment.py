@@ -18,8 +18,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from chalicelib.engine.blazeface import BlazeFaceDetector
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
+from chalicelib.engine.face_signals import face_signals
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
+from chalicelib.engine.landmarks import FaceMesh, region_from_detection
 from chalicelib.engine.tracking import FaceTracker
 from chalicelib.engine.video import VideoSource, sample_frames
 from chalicelib.settings import engine_settings
@@ -28,6 +31,8 @@ SEGMENT_FORMAT = 1
 TINY_FACE_FILE = "tiny_face_detector.onnx"
 #: Crops are classified in batches of this many faces (fewer, larger inference calls).
 _BATCH = 16
+#: The face mesh's face flag below this: no face in the region (no signals for that sample).
+MESH_PRESENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class AnalysisOptions:
     classifier: str = field(default_factory=lambda: engine_settings().classifier)
     model_dir: Path = field(default_factory=lambda: engine_settings().model_dir)
     detector: str = field(default_factory=lambda: engine_settings().detector)
+    #: Run the face mesh on every face: head pose, eyes, mouth, brows, smile (see face_signals.py).
+    landmarks: bool = field(default_factory=lambda: engine_settings().landmarks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +52,7 @@ class AnalysisOptions:
             "classifier": self.classifier,
             "model_dir": str(self.model_dir),
             "detector": self.detector,
+            "landmarks": self.landmarks,
         }
 
     @classmethod
@@ -55,6 +63,7 @@ class AnalysisOptions:
             classifier=str(data.get("classifier", defaults.classifier)),
             model_dir=Path(data.get("model_dir", defaults.model_dir)),
             detector=str(data.get("detector", defaults.detector)),
+            landmarks=bool(data.get("landmarks", defaults.landmarks)),
         )
 
 
@@ -116,6 +125,41 @@ def _detector(name: str, model_dir: Path) -> Detector:
     return cache[(name, model_dir)]
 
 
+@lru_cache(maxsize=4)
+def _face_mesh(model_dir: Path) -> FaceMesh:
+    """One face mesh per process (onnxruntime sessions are safe to share between threads)."""
+    return FaceMesh(model_dir)
+
+
+@dataclass(frozen=True)
+class _Found:
+    box: Box
+    keypoints: np.ndarray | None  # the eyes first, when the detector gives keypoints (BlazeFace)
+
+
+def _find(detector: Detector, frame: np.ndarray, known: list[Box] | None) -> list[_Found]:
+    """Faces near `known` boxes (None: anywhere), with keypoints where the detector has them."""
+    if isinstance(detector, BlazeFaceDetector):
+        faces = detector.detect_faces(frame) if known is None else detector.redetect_faces(frame, known)
+        return [_Found(f.box, f.keypoints) for f in faces]
+    boxes = detector.detect(frame) if known is None else detector.redetect(frame, known)
+    return [_Found(b, None) for b in boxes]
+
+
+def _signals(mesh: FaceMesh, frame: np.ndarray, found: list[_Found]) -> list[dict[str, Any] | None]:
+    """Each face's landmark signals, None where the mesh sees no face in the region."""
+    regions = [
+        region_from_detection(f.box, f.keypoints[0], f.keypoints[1])
+        if f.keypoints is not None
+        else region_from_detection(f.box, np.array([0.0, 0.0]), np.array([1.0, 0.0]))
+        for f in found
+    ]
+    out: list[dict[str, Any] | None] = []
+    for face in mesh.run(frame, regions):
+        out.append(face_signals(face.points).to_dict() if face.presence >= MESH_PRESENCE else None)
+    return out
+
+
 def _new_detector(name: str, model_dir: Path) -> Detector:
     # One thread per worker: parallelism comes from segments (processes, Lambdas), not inside a frame.
     cv2.setNumThreads(1)
@@ -125,6 +169,8 @@ def _new_detector(name: str, model_dir: Path) -> Detector:
         from chalicelib.engine.tiny_faces import TinyFaceDetector
 
         return TinyFaceDetector(model_dir / TINY_FACE_FILE, input_size=224)
+    if name == "blazeface":
+        return BlazeFaceDetector(model_dir)
     raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 
@@ -140,10 +186,12 @@ def analyze_segment(
     opts = options or AnalysisOptions()
     model = classifier or _classifier(Path(opts.model_dir), opts.classifier)
     detector = _detector(opts.detector, Path(opts.model_dir))
+    mesh = _face_mesh(Path(opts.model_dir)) if opts.landmarks else None
     tracker = FaceTracker(max_gap_seconds=max(1.0, 2.0 / opts.sample_fps))
-    clock = {"decode": 0.0, "detect": 0.0, "classify": 0.0}
+    clock = {"decode": 0.0, "detect": 0.0, "landmarks": 0.0, "classify": 0.0}
     samples: list[tuple[float, int]] = []
     crops: list[np.ndarray] = []
+    signals: list[dict[str, Any] | None] = []
     started = time.process_time()
     frames = sample_frames(source, start, end, opts.sample_fps)
     while True:
@@ -155,12 +203,17 @@ def analyze_segment(
         t, frame = item
         tick = time.process_time()
         known = tracker.live_boxes(t)
-        boxes = [] if not known or _is_full_pass(t, opts.sample_fps) else detector.redetect(frame, known)
-        if len(boxes) < len(known) or not known:
-            boxes = detector.detect(frame)  # a face was lost (or none is known): look everywhere
+        found = [] if not known or _is_full_pass(t, opts.sample_fps) else _find(detector, frame, known)
+        if len(found) < len(known) or not known:
+            found = _find(detector, frame, None)  # a face was lost (or none is known): look everywhere
+        boxes = [f.box for f in found]
         tracker.update(t, boxes)
         crops.extend(crop_square(frame, box) for box in boxes)
         clock["detect"] += time.process_time() - tick
+        if mesh is not None:
+            tick = time.process_time()
+            signals.extend(_signals(mesh, frame, found))
+            clock["landmarks"] += time.process_time() - tick
         samples.append((t, len(boxes)))
 
     tick = time.process_time()
@@ -172,7 +225,7 @@ def analyze_segment(
         end=end,
         sample_fps=opts.sample_fps,
         samples=samples,
-        tracks=track_fragments(tracker, samples, probs),
+        tracks=track_fragments(tracker, samples, probs, signals=signals if mesh is not None else None),
         model={"backend": "onnx", "version": model.version, "detector": opts.detector},
         timings={k: round(v, 4) for k, v in clock.items()},
     )
@@ -196,11 +249,13 @@ def track_fragments(
     samples: list[tuple[float, int]],
     probs: np.ndarray,
     extras: list[dict[str, float]] | None = None,
+    signals: list[dict[str, Any] | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Tracks as JSON-ready fragments; `probs` rows follow the order boxes were detected in.
 
     `extras` (aligned with `probs`) are a backend's scores outside the 7 labels; each point carries them
-    as `"x"`. Without them the points are exactly `{"t", "box", "p"}`.
+    as `"x"`. `signals` (aligned too) are the landmark signals, carried as `"s"` where the mesh saw the
+    face. Without either the points are exactly `{"t", "box", "p"}`.
     """
     offset: dict[float, int] = {}
     running = 0
@@ -216,6 +271,8 @@ def track_fragments(
             point: dict[str, Any] = {"t": t, "box": _box_list(box), "p": scores}
             if extras is not None:
                 point["x"] = {key: round(float(v), 5) for key, v in extras[row].items()}
+            if signals is not None and signals[row] is not None:
+                point["s"] = signals[row]
             points.append(point)
         fragments.append({"id": track.id, "points": points})
     return fragments

@@ -73,7 +73,14 @@ HAAR_CASCADES = ("haarcascade_frontalface_default.xml",)
 #: `cryptography`, which pyjwt[crypto] pulls in for RSA/EC/EdDSA keys: our tokens are HS256 (hmac, stdlib),
 #: and PyJWT, redis and urllib3 import cryptography only inside try/except.
 FUNCTION_EXCLUDED_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "cryptography")
-MODEL_FILES = ("mini_xception.onnx", "faceapi_expression.onnx", "tiny_face_detector.onnx")
+MODEL_FILES = (
+    "mini_xception.onnx",
+    "faceapi_expression.onnx",
+    "tiny_face_detector.onnx",
+    "face_detection_short_range.onnx",
+    "face_detection_full_range.onnx",
+    "face_landmark.onnx",
+)
 
 
 def platforms(python: str, arch: str) -> list[str]:

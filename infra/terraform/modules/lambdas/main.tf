@@ -58,6 +58,7 @@ locals {
     EMOTIONFY_MAX_SEGMENTS                   = tostring(local.s.max_segments)
     EMOTIONFY_CLASSIFIER                     = local.s.classifier
     EMOTIONFY_DETECTOR                       = local.s.detector
+    EMOTIONFY_LANDMARKS                      = tostring(local.s.landmarks)
     EMOTIONFY_MAX_FRAME_PIXELS               = tostring(local.s.max_frame_pixels)
     EMOTIONFY_MAX_VIDEO_SECONDS              = tostring(local.s.max_video_seconds)
     POWERTOOLS_SERVICE_NAME                  = "emotionfy"

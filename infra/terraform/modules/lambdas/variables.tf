@@ -181,7 +181,8 @@ variable "app_settings" {
     segment_seconds                = optional(number, 30)
     max_segments                   = optional(number, 200)
     classifier                     = optional(string, "ensemble")
-    detector                       = optional(string, "haar")
+    detector                       = optional(string, "blazeface")
+    landmarks                      = optional(bool, true)
     max_frame_pixels               = optional(number, 9437184) # 4096 x 2304
     max_video_seconds              = optional(number, 3600)
     quota_storage_bytes            = optional(number, 10737418240) # 10 GiB
