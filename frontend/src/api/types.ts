@@ -22,6 +22,8 @@ export interface VideoSummary {
   face_presence: number;
   valence: number;
   expressiveness: number;
+  /** Share of the time the faces looked toward the camera (Analysis format 2). */
+  attention?: number;
 }
 
 export interface Video {
@@ -86,13 +88,33 @@ export interface TimelinePoint {
   faces: number;
   emotions?: Record<string, number>;
   extra?: Record<string, number>;
+  /** Share of the faces present that look toward the camera (Analysis format 2). */
+  attention?: number;
+}
+
+/** Landmark signals of one face sample (Analysis format 2; docs/analysis.md). */
+export interface FaceSignals {
+  yaw: number;
+  pitch: number;
+  roll: number;
+  eyes: [number, number];
+  mouth: number;
+  brow: number;
+  smile: number;
 }
 
 export interface FaceTrack {
   id: number;
   first_t: number;
   last_t: number;
-  timeline: { t: number; emotions: Record<string, number>; box: number[]; extra?: Record<string, number> }[];
+  timeline: {
+    t: number;
+    emotions: Record<string, number>;
+    box: number[];
+    extra?: Record<string, number>;
+    signals?: FaceSignals;
+    attention?: boolean;
+  }[];
 }
 
 export interface KeyMoment {

@@ -59,6 +59,16 @@ const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analys
           </div>
           <p className="card-hint">{t('results.presenceHint')}</p>
         </div>
+        {s.attention !== undefined && (
+          <div className="card">
+            <p className="card-label">{t('results.attention')}</p>
+            <p className="card-value">{formatPercent(s.attention, locale)}</p>
+            <div className="meter" aria-hidden="true">
+              <i style={{ width: `${s.attention * 100}%` }} />
+            </div>
+            <p className="card-hint">{t('results.attentionHint')}</p>
+          </div>
+        )}
       </div>
       <h3>{t('results.distribution')}</h3>
       <DistributionChart data={dist} label={t('results.distribution')} />
