@@ -96,5 +96,18 @@ def test_attention_falls_when_the_face_turns_away_and_recovers(
     assert attention(3.4, 5.8) <= 0.1
     assert attention(6.4, 9.0) >= 0.9
     assert 0.5 < analysis["summary"]["attention"] < 0.8
+
+    def reaction(name: str, start: float, end: float) -> float:
+        values = [
+            s["reactions"][name] for s in analysis["timeline"] if start <= s["t"] < end and "reactions" in s
+        ]
+        return float(np.mean(values))
+
+    assert reaction("interest", 0.2, 2.8) > 0.4 and reaction("interest", 3.4, 5.8) < 0.05
+    assert reaction("boredom", 4.6, 5.8) > reaction("boredom", 0.2, 2.8) + 0.15  # a 5 s window: it builds up
+    assert reaction("smile", 0.2, 2.8) > 0.5, "she smiles in this frame"
+    summary = analysis["summary"]["reactions"]
+    assert set(summary) == {"interest", "boredom", "confusion", "smile"}
+    assert all(3.0 <= m["t"] < 6.4 for m in summary["boredom"]["moments"])
     point = analysis["faces"][0]["timeline"][0]
     assert set(point["signals"]) == {"yaw", "pitch", "roll", "eyes", "mouth", "brow", "smile"}

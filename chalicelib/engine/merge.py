@@ -16,6 +16,7 @@ import numpy as np
 from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE
+from chalicelib.engine.reactions import REACTIONS, face_reactions
 from chalicelib.engine.segment import SegmentResult
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo
@@ -44,6 +45,7 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
     extras_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
     attention_by_time: dict[float, list[bool]] = defaultdict(list)
+    reactions_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
     for face in faces:
         for point in face["timeline"]:
             by_time[point["t"]].append(np.array([point["emotions"][label] for label in LABELS]))
@@ -51,6 +53,8 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
                 extras_by_time[point["t"]].append(point["extra"])
             if "attention" in point:
                 attention_by_time[point["t"]].append(point["attention"])
+            if "reactions" in point:
+                reactions_by_time[point["t"]].append(point["reactions"])
     timeline = []
     for t in times:
         present = by_time.get(t, [])
@@ -61,6 +65,11 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
             entry["extra"] = _mean_extras(extras_by_time[t])
         if attention_by_time.get(t):
             entry["attention"] = round(float(np.mean(attention_by_time[t])), _ROUND)
+        if reactions_by_time.get(t):
+            entry["reactions"] = {
+                name: round(float(np.mean([r[name] for r in reactions_by_time[t]])), _ROUND)
+                for name in REACTIONS
+            }
         timeline.append(entry)
 
     model = dict(ordered[0].model)
@@ -128,14 +137,17 @@ def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[st
     probs = np.array([p["p"] for p in points], dtype=np.float64)
     times = np.array([p["t"] for p in points])
     smoothed = _smooth(probs, times, 1.5 / sample_fps)
+    reactions = face_reactions([p["t"] for p in points], smoothed, [p.get("s") for p in points])
     timeline = []
-    for p, row in zip(points, smoothed, strict=True):
+    for p, row, reaction in zip(points, smoothed, reactions, strict=True):
         entry: dict[str, Any] = {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
         if "x" in p:  # a backend's scores outside the labels (Rekognition's confused): not smoothed
             entry["extra"] = {key: round(float(v), _ROUND) for key, v in p["x"].items()}
         if "s" in p:  # landmark signals, where the face mesh saw the face
             entry["signals"] = p["s"]
             entry["attention"] = attends(p["s"])
+        if reaction is not None:
+            entry["reactions"] = reaction
         timeline.append(entry)
     return {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"], "timeline": timeline}
 
@@ -190,7 +202,28 @@ def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, An
         "expressiveness": round(1.0 - shares["neutral"], _ROUND),
         "key_moments": key_moments(with_faces, min_separation=2.0),
         **({"attention": round(float(np.mean(attention)), _ROUND)} if attention else {}),
+        **({"reactions": reaction_summary(with_faces)} if any("reactions" in s for s in with_faces) else {}),
     }
+
+
+def reaction_summary(samples: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per reaction: its mean over the samples that have reactions, and its strongest moments (up to
+    3, at least 2 s apart, scoring at least 0.5), in time order."""
+    scored = [s for s in samples if "reactions" in s]
+    out: dict[str, dict[str, Any]] = {}
+    for name in REACTIONS:
+        values = [s["reactions"][name] for s in scored]
+        chosen: list[dict[str, Any]] = []
+        for s in sorted(scored, key=lambda x: -x["reactions"][name]):
+            if len(chosen) == 3 or s["reactions"][name] < 0.5:
+                break
+            if all(abs(s["t"] - c["t"]) >= 2.0 for c in chosen):
+                chosen.append({"t": s["t"], "score": s["reactions"][name]})
+        out[name] = {
+            "mean": round(float(np.mean(values)), _ROUND),
+            "moments": sorted(chosen, key=lambda c: c["t"]),
+        }
+    return out
 
 
 def key_moments(samples: list[dict[str, Any]], min_separation: float, count: int = KEY_MOMENTS) -> list[dict]:

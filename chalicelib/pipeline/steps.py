@@ -199,7 +199,7 @@ def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     ]
     analysis = merge(VideoInfo(**event["plan"]["video"]), segments)
     deps.analyses.put(video_id, video["owner"], analysis)  # results first: `done` implies they exist
-    summary = {k: v for k, v in analysis["summary"].items() if k != "key_moments"}
+    summary = {k: v for k, v in analysis["summary"].items() if k not in ("key_moments", "reactions")}
     if video["status"] != DONE and deps.videos.mark_done(video_id, summary, _attempt(event)) is None:
         now = deps.videos.by_id(video_id)
         if now is None:  # deleted during the merge: its Analysis must not outlive it

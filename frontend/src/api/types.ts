@@ -90,6 +90,15 @@ export interface TimelinePoint {
   extra?: Record<string, number>;
   /** Share of the faces present that look toward the camera (Analysis format 2). */
   attention?: number;
+  reactions?: Reactions;
+}
+
+/** Heuristics read from the face, each 0..1 (Analysis format 2; docs/analysis.md). */
+export interface Reactions {
+  interest: number;
+  boredom: number;
+  confusion: number;
+  smile: number;
 }
 
 /** Landmark signals of one face sample (Analysis format 2; docs/analysis.md). */
@@ -114,6 +123,7 @@ export interface FaceTrack {
     extra?: Record<string, number>;
     signals?: FaceSignals;
     attention?: boolean;
+    reactions?: Reactions;
   }[];
 }
 
