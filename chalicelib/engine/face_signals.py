@@ -8,6 +8,7 @@ on them (chalicelib/engine/reactions.py) say so too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,6 @@ def face_signals(points: np.ndarray) -> FaceSignals:
 ATTENTION_YAW, ATTENTION_PITCH = 25.0, 20.0
 
 
-def attends(signals: dict[str, Any]) -> bool:
+def attends(signals: Mapping[str, Any]) -> bool:
     """Whether a face sample's signals (`FaceSignals.to_dict()`) say it is turned toward the camera."""
     return abs(float(signals["yaw"])) <= ATTENTION_YAW and abs(float(signals["pitch"])) <= ATTENTION_PITCH

@@ -14,6 +14,7 @@ say what a face did, not what its owner felt. Each is 0..1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ EYES_CLOSING, YAWN = 0.3, 0.6
 _I = {label: i for i, label in enumerate(LABELS)}
 
 
-def _moment(probs: np.ndarray, signals: dict[str, Any]) -> dict[str, float]:
+def _moment(probs: np.ndarray, signals: Mapping[str, Any]) -> dict[str, float]:
     """The per-sample parts: smile, confusion, interest, and boredom's instantaneous evidence."""
     happy, neutral, surprise = probs[_I["happy"]], probs[_I["neutral"]], probs[_I["surprise"]]
     negative = probs[_I["angry"]] + probs[_I["disgust"]] + probs[_I["fear"]] + probs[_I["sad"]]
@@ -47,7 +48,7 @@ def _moment(probs: np.ndarray, signals: dict[str, Any]) -> dict[str, float]:
 
 
 def face_reactions(
-    times: list[float], probs: np.ndarray, signals: list[dict[str, Any] | None]
+    times: Sequence[float], probs: np.ndarray, signals: Sequence[Mapping[str, Any] | None]
 ) -> list[dict[str, float] | None]:
     """Reactions of one face's samples (None where the mesh did not see the face)."""
     moments = [_moment(p, s) if s is not None else None for p, s in zip(probs, signals, strict=True)]

@@ -191,7 +191,7 @@ def train(
         history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
         elapsed_before = state["elapsed"]
         print(f"resumed after epoch {state['epoch'] + 1}", flush=True)
-    model: nn.Module = torch.compile(net) if config["compile"] else net  # type: ignore[assignment]
+    model: nn.Module = torch.compile(net) if config["compile"] else net  # type: ignore[assignment,unused-ignore]
     criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=config["label_smoothing"])
     x_train_t = torch.from_numpy(x_train).float().unsqueeze(1)
     y_train_t = torch.from_numpy(y_train)
