@@ -254,11 +254,13 @@ test('the journey of a content creator', async (t) => {
     await page.getByTestId('timeline-tooltip').waitFor();
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('video').currentTime > 0.3);
-    // a key moment seeks too
-    const moment = page.locator('.moment').first();
+    // a key moment seeks too (to its own time, which may be 0:00)
+    const moment = page.locator('.moment').last();
     if (await moment.count()) {
+      const at = Number(await moment.getAttribute('data-t'));
+      await page.evaluate((t) => { document.querySelector('video').currentTime = t + 1; }, at);
       await moment.click();
-      await page.waitForFunction(() => document.querySelector('video').currentTime > 0);
+      await page.waitForFunction((t) => Math.abs(document.querySelector('video').currentTime - t) < 0.25, at);
     }
   });
 
@@ -271,6 +273,19 @@ test('the journey of a content creator', async (t) => {
       await page.getByRole('figure', { name: /timeline/i }).locator('.recharts-line-curve').first().waitFor();
       await select.selectOption('mean');
     }
+  });
+
+  await t.test('switch the timeline to reactions and attention, and back', async () => {
+    const reactions = page.getByRole('button', { name: 'Reactions' });
+    await reactions.click();
+    assert.equal(await reactions.getAttribute('aria-pressed'), 'true');
+    const figure = page.getByRole('figure', { name: /timeline/i });
+    await figure.locator('.recharts-line-curve').first().waitFor();
+    const legend = await figure.locator('.recharts-legend-item-text').allTextContents();
+    assert.deepEqual(legend, ['Interest', 'Boredom', 'Confusion', 'Smile', 'Attention']);
+    assert.ok(await page.getByText('Attention', { exact: true }).count(), 'an attention card among the summary');
+    await page.getByRole('button', { name: 'Emotions' }).click();
+    await figure.locator('.recharts-line-curve').first().waitFor();
   });
 
   await t.test('results read well on a phone', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis, Stats } from '../src/api/types';
 import { formatDate, formatDay, formatDuration, formatLongDuration, formatPercent, formatSigned, formatTick, formatTime, timeTicks } from '../src/lib/format';
-import { analysisToRows, distributionData, statsToChartData } from '../src/lib/shape';
+import { analysisToReactionRows, analysisToRows, distributionData, hasReactions, statsToChartData } from '../src/lib/shape';
 import { nearestRow } from '../src/lib/downsample';
 
 const LABELS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
@@ -136,5 +136,45 @@ describe('formatting', () => {
     expect(formatSigned(0.2016, 'en')).toBe('+0.20');
     expect(formatSigned(-0.5, 'es')).toBe('-0,50');
     expect(formatSigned(null, 'es')).toBe('—');
+  });
+});
+
+describe('the reactions view', () => {
+  const analysis = {
+    format: 2,
+    video: { duration: 0.4, fps: 30, width: 64, height: 64, rotation: 0, codec: 'h264' },
+    labels: ['happy', 'neutral'],
+    timeline: [
+      { t: 0, faces: 1, emotions: { happy: 0.8, neutral: 0.2 }, attention: 1, reactions: { interest: 0.7, boredom: 0, confusion: 0.1, smile: 0.9 } },
+      { t: 0.2, faces: 0 },
+    ],
+    faces: [
+      {
+        id: 3,
+        first_t: 0,
+        last_t: 0,
+        timeline: [{ t: 0, emotions: { happy: 0.8, neutral: 0.2 }, box: [0, 0, 1, 1], attention: false, reactions: { interest: 0, boredom: 0.5, confusion: 0, smile: 0.2 } }],
+      },
+    ],
+    summary: { dominant: 'happy', distribution: {}, face_presence: 0.5, valence: 0, expressiveness: 0, key_moments: [] },
+    model: { backend: 'onnx', version: 'x', detector: 'blazeface', sample_fps: 5 },
+    segments: 1,
+  } as unknown as Analysis;
+
+  it('charts the mean reactions and attention, null where no face is', () => {
+    expect(hasReactions(analysis)).toBe(true);
+    const rows = analysisToReactionRows(analysis);
+    expect(rows[0]).toMatchObject({ t: 0, faces: 1, interest: 0.7, smile: 0.9, attention: 1 });
+    expect(rows[1]).toMatchObject({ t: 0.2, faces: 0, interest: null, attention: null });
+  });
+
+  it('charts one face, its attention as 0 or 1', () => {
+    const rows = analysisToReactionRows(analysis, 3);
+    expect(rows[0]).toMatchObject({ boredom: 0.5, attention: 0 });
+    expect(rows[1].boredom).toBeNull();
+  });
+
+  it('has no reactions view for a format-1 analysis', () => {
+    expect(hasReactions({ ...analysis, timeline: [{ t: 0, faces: 0 }] } as Analysis)).toBe(false);
   });
 });

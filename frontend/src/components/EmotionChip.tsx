@@ -1,12 +1,18 @@
 import { useCallback } from 'react';
 import { useI18n, type MessageKey } from '../i18n';
-import { emotionColor, isEmotion } from '../lib/emotions';
+import { REACTION_COLORS, emotionColor, isEmotion } from '../lib/emotions';
 
 export function useEmotionLabel() {
   const { t } = useI18n();
   return useCallback(
     (label: string | null | undefined) =>
-      label == null ? t('emotion.none') : isEmotion(label) ? t(`emotion.${label}` as MessageKey) : label,
+      label == null
+        ? t('emotion.none')
+        : isEmotion(label)
+          ? t(`emotion.${label}` as MessageKey)
+          : label in REACTION_COLORS
+            ? t(`reaction.${label}` as MessageKey)
+            : label,
     [t],
   );
 }

@@ -16,8 +16,17 @@ export const EMOTION_COLORS: Record<string, string> = {
   neutral: '#8a96a3',
 };
 
+/** The reactions view's colours (each >= 3:1 on white), apart from the emotions'. */
+export const REACTION_COLORS: Record<string, string> = {
+  interest: '#1f7a6d',
+  boredom: '#8a6d3b',
+  confusion: '#7d4fb3',
+  smile: '#b57a00',
+  attention: '#2f6db5',
+};
+
 export function emotionColor(label: string | null | undefined): string {
-  return (label && EMOTION_COLORS[label]) || NONE_COLOR;
+  return (label && (EMOTION_COLORS[label] ?? REACTION_COLORS[label])) || NONE_COLOR;
 }
 
 export function isEmotion(label: unknown): label is Emotion {

@@ -1,4 +1,4 @@
-import type { Analysis, Stats } from '../api/types';
+import type { Analysis, Reactions, Stats } from '../api/types';
 import { EMOTIONS } from './emotions';
 
 /** One chart row: time, faces present, and a probability (0..1) per emotion, null where no face is. */
@@ -39,6 +39,35 @@ export function analysisToRows(analysis: Analysis, choice: FaceChoice = 'mean'):
     if (!grid.has(key(p.t))) rows.push({ t: p.t, faces: 0, ...emotionCells(labels, p.emotions) } as ChartRow);
   }
   return rows.sort((a, b) => a.t - b.t);
+}
+
+/** The reactions chart's series: the four reactions and attention, each 0..1 (Analysis format 2). */
+export const REACTION_SERIES = ['interest', 'boredom', 'confusion', 'smile', 'attention'] as const;
+
+export function hasReactions(analysis: Analysis): boolean {
+  return analysis.timeline.some((p) => p.reactions !== undefined);
+}
+
+type ReactionPoint = { reactions?: Reactions; attention?: number | boolean };
+
+function reactionCells(p: ReactionPoint | undefined): Record<string, number | null> {
+  const row: Record<string, number | null> = {};
+  for (const name of REACTION_SERIES) {
+    const v = name === 'attention' ? p?.attention : p?.reactions?.[name as keyof Reactions];
+    row[name] = typeof v === 'boolean' ? Number(v) : typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }
+  return row;
+}
+
+/** Rows for the reactions view, on the same grid and with the same face choice as `analysisToRows`. */
+export function analysisToReactionRows(analysis: Analysis, choice: FaceChoice = 'mean'): ChartRow[] {
+  if (choice === 'mean') {
+    return analysis.timeline.map((p) => ({ t: p.t, faces: p.faces, ...reactionCells(p) }) as ChartRow);
+  }
+  const face = analysis.faces.find((f) => f.id === choice);
+  if (!face) return [];
+  const byT = new Map(face.timeline.map((p) => [key(p.t), p]));
+  return analysis.timeline.map((p) => ({ t: p.t, faces: p.faces, ...reactionCells(byT.get(key(p.t))) }) as ChartRow);
 }
 
 export interface DistributionDatum {

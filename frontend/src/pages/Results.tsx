@@ -13,7 +13,14 @@ import { useI18n } from '../i18n';
 import { downloadBlob } from '../lib/download';
 import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatPercent, formatSigned, formatTime } from '../lib/format';
-import { analysisToRows, distributionData, type FaceChoice } from '../lib/shape';
+import {
+  REACTION_SERIES,
+  analysisToReactionRows,
+  analysisToRows,
+  distributionData,
+  hasReactions,
+  type FaceChoice,
+} from '../lib/shape';
 import { usePollVideo } from '../lib/usePollVideo';
 import { useRetryVideo } from '../lib/useRetryVideo';
 
@@ -94,10 +101,21 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
   }, [client, video.id]);
   useEffect(loadMedia, [loadMedia]);
 
-  const rows = useMemo(() => analysisToRows(analysis, face), [analysis, face]);
+  const [view, setView] = useState<'emotions' | 'reactions'>('emotions');
+  const reactions = hasReactions(analysis);
+  const showReactions = reactions && view === 'reactions';
+  const rows = useMemo(
+    () => (showReactions ? analysisToReactionRows(analysis, face) : analysisToRows(analysis, face)),
+    [analysis, face, showReactions],
+  );
   const labels = useMemo(
-    () => (analysis.labels?.length ? analysis.labels : Object.keys(analysis.summary.distribution)),
-    [analysis],
+    () =>
+      showReactions
+        ? [...REACTION_SERIES]
+        : analysis.labels?.length
+          ? analysis.labels
+          : Object.keys(analysis.summary.distribution),
+    [analysis, showReactions],
   );
   const duration = analysis.video.duration || video.duration || 0;
 
@@ -154,6 +172,21 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
         <section className="panel chart-panel" aria-labelledby="timeline-title">
           <div className="panel-head">
             <h2 id="timeline-title">{t('results.timeline')}</h2>
+            {reactions && (
+              <div className="segmented" role="group" aria-label={t('results.viewLabel')}>
+                {(['emotions', 'reactions'] as const).map((v) => (
+                  <button
+                    key={v}
+                    type="button"
+                    className={`btn btn-small${view === v ? ' btn-primary' : ' btn-secondary'}`}
+                    aria-pressed={view === v}
+                    onClick={() => setView(v)}
+                  >
+                    {t(v === 'emotions' ? 'results.viewEmotions' : 'results.viewReactions')}
+                  </button>
+                ))}
+              </div>
+            )}
             <label className="inline-field">
               <span>{t('results.faceSelect')}</span>
               <select
@@ -184,6 +217,7 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
                   <button
                     type="button"
                     className="moment"
+                    data-t={m.t}
                     style={{ ['--accent' as string]: emotionColor(m.label) }}
                     onClick={() => seek(m.t)}
                     aria-label={t('results.seekTo', { time: formatTime(m.t, locale), label: name(m.label), score: formatPercent(m.score, locale) })}
