@@ -65,6 +65,16 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
     page = out_html.read_text()
     assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert json.dumps(analysis["timeline"][0]["t"]) in page and "mousemove" in page
+    assert 'id="reactions"' in page and "Attention" in page, "the reactions chart and the attention card"
+
+
+def test_time_ticks_are_round_and_end_inside_the_video() -> None:
+    from chalicelib.engine.report import time_ticks
+
+    assert time_ticks(10.0) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert time_ticks(33.6) == [0, 5, 10, 15, 20, 25, 30]
+    assert time_ticks(3.0) == [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    assert time_ticks(600.0)[-1] == 600 and len(time_ticks(600.0)) <= 11
 
 
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path) -> None:

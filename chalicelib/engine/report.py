@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.engine.labels import LABELS
+from chalicelib.engine.reactions import REACTIONS
 
+#: The reactions chart's colours: the web app's (frontend/src/lib/emotions.ts).
+REACTION_COLORS = {
+    "interest": "#1f7a6d",
+    "boredom": "#8a6d3b",
+    "confusion": "#7d4fb3",
+    "smile": "#b57a00",
+    "attention": "#2f6db5",
+}
 COLORS = {
     "angry": "#d62728",
     "disgust": "#8c564b",
@@ -42,12 +51,16 @@ def to_csv(analysis: dict[str, Any]) -> str:
 def to_html(analysis: dict[str, Any], title: str) -> str:
     """A single HTML file with the summary cards and the interactive emotion-over-time chart."""
     summary = analysis["summary"]
+    has_reactions = any("reactions" in s for s in analysis["timeline"])
+    series = [*REACTIONS, "attention"] if has_reactions else []
     data = json.dumps(
         {
             "labels": analysis["labels"],
             "timeline": analysis["timeline"],
-            "colors": COLORS,
+            "colors": {**COLORS, **REACTION_COLORS},
             "duration": analysis["video"]["duration"],
+            "ticks": time_ticks(analysis["video"]["duration"]),
+            "reactions": series,
         },
         separators=(",", ":"),
     ).replace("</", "<\\/")
@@ -67,9 +80,19 @@ def to_html(analysis: dict[str, Any], title: str) -> str:
         f'<i style="width:{100 * share:.1f}%;background:{COLORS[label]}"></i><b>{100 * share:.1f}%</b></div>'
         for label, share in summary["distribution"].items()
     )
+    reactions_figure = (
+        '<figure aria-label="Reactions timeline"><figcaption>Reactions and attention over time (mean over '
+        "faces; heuristics read from the face, see docs/analysis.md). "
+        + "".join(f'<span style="color:{REACTION_COLORS[n]}">&#9632; {n}</span> ' for n in series)
+        + '</figcaption><svg id="reactions" viewBox="0 0 1000 320" role="img" aria-label="reactions chart">'
+        '</svg><div id="rtip" class="tip" role="status"></div></figure>'
+        if series
+        else ""
+    )
     template = (Path(__file__).parent / "templates" / "report.html").read_text(encoding="utf-8")
     return template.format(
         title=html.escape(title),
+        reactions_figure=reactions_figure,
         cards=cards,
         moments=moments,
         distribution=distribution,
@@ -78,8 +101,18 @@ def to_html(analysis: dict[str, Any], title: str) -> str:
     )
 
 
+def time_ticks(duration: float, most: int = 10) -> list[float]:
+    """Round tick times (0, 5, 10 s ... or 0, 1, 2 min ...): at most `most`, ending at or before the end."""
+    for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration / step <= most:
+            break
+    return [round(i * step, 1) for i in range(int(duration // step) + 1)]
+
+
 def _cards(analysis: dict[str, Any]) -> list[tuple[str, str]]:
     s, v = analysis["summary"], analysis["video"]
+    extra = [("Attention", f"{100 * s['attention']:.0f}%")] if "attention" in s else []
+    extra += [(name.capitalize(), f"{100 * r['mean']:.0f}%") for name, r in s.get("reactions", {}).items()]
     return [
         ("Dominant emotion", s["dominant"] or "no face"),
         ("Valence", f"{s['valence']:+.2f}"),
@@ -87,4 +120,5 @@ def _cards(analysis: dict[str, Any]) -> list[tuple[str, str]]:
         ("Face presence", f"{100 * s['face_presence']:.0f}%"),
         ("Faces tracked", str(len(analysis["faces"]))),
         ("Duration", f"{v['duration']:.1f} s"),
+        *extra,
     ]
