@@ -29,6 +29,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) models system
 
+# The training recipe's tests (tiny synthetic data, one epoch: CI never trains a model) need torch, a CPU
+# build that pip takes from this machine's disk; `make run` does not need it.
+TRAIN_STAMP := $(VENV)/.train-installed
+$(TRAIN_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[train]"
+	touch $@
+
 $(TOOLS)/.installed:
 	test -d $(TOOLS) || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet "checkov==3.3.30"
@@ -60,7 +67,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: setup tools
+unit: setup tools $(TRAIN_STAMP)
 	$(BIN)/python -m pytest
 
 test: lint unit frontend-test e2e
