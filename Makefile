@@ -98,6 +98,7 @@ bench: setup
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.concurrency
+	$(BIN)/python -m bench.cloud_timeline
 
 clean:
 	rm -rf $(VENV) $(TOOLS) model/onnx model/.cache .pytest_cache .mypy_cache .ruff_cache $(OUT)

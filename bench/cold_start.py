@@ -4,9 +4,9 @@ Installs the engine's native packages, stripped exactly as `layers/onnx-runtime/
 for the pipeline image, for this interpreter (the image runs python3.12; this machine has 3.11) into
 .bench/, then times, in
 fresh `python -S` processes with only that tree and the repository on sys.path: importing numpy, cv2, av
-and onnxruntime; importing `app` (the Chalice app with every handler); and loading the ONNX classifier and
-the Haar cascade (what a first segment pays). Median of several runs; rewrites the cold-start section of
-docs/benchmarks.md.
+and onnxruntime; importing `app` (the Chalice app with every handler); and loading the ONNX classifier, the
+BlazeFace detectors and the face mesh (what a first segment pays). Median of several runs; rewrites the
+cold-start section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -35,9 +35,12 @@ import numpy, cv2, av, onnxruntime
 t1 = time.perf_counter()
 import app
 t2 = time.perf_counter()
+from pathlib import Path
+from chalicelib.engine.blazeface import BlazeFaceDetector
 from chalicelib.engine.expressions import OnnxExpressionClassifier
-from chalicelib.engine.faces import FaceDetector
-OnnxExpressionClassifier(__import__("pathlib").Path(sys.argv[1]), "ensemble"); FaceDetector()
+from chalicelib.engine.landmarks import FaceMesh
+models = Path(sys.argv[1])
+OnnxExpressionClassifier(models, "ensemble"); BlazeFaceDetector(models); FaceMesh(models)
 t3 = time.perf_counter()
 print(json.dumps({"native_imports": t1 - t0, "app_import": t2 - t1, "models_load": t3 - t2}))
 """
@@ -104,7 +107,8 @@ def render(result: dict[str, float]) -> str:
             "|---|---:|",
             f"| import numpy, cv2, av, onnxruntime (stripped tree) | {result['native_imports']:.0f} |",
             f"| import app (every handler, Powertools, pymongo, redis) | {result['app_import']:.0f} |",
-            f"| load the ONNX ensemble (2 sessions) and the Haar cascade | {result['models_load']:.0f} |",
+            f"| load the ONNX ensemble (2 sessions), BlazeFace (2) and the face mesh "
+            f"| {result['models_load']:.0f} |",
             f"| total before the first segment's work | {sum(result.values()):.0f} |",
             end,
         ]

@@ -140,13 +140,17 @@ def single_worker(path: Path, options: AnalysisOptions) -> dict[str, Any]:
 
 
 def worker_peak_rss_mb(path: Path, seconds: float) -> float:
-    """Peak RSS of a fresh process running one segment of `seconds` (what a Lambda worker would hold)."""
+    """Peak RSS of a fresh process running one segment of `seconds` (what a Lambda worker would hold),
+    read by the process itself (the children's maximum would include every earlier subprocess)."""
     code = (
-        "import sys; from chalicelib.engine.segment import analyze_segment; "
-        f"analyze_segment(sys.argv[1], 0.0, {seconds})"
+        "import resource, sys; from chalicelib.engine.segment import analyze_segment; "
+        f"analyze_segment(sys.argv[1], 0.0, {seconds}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=ROOT)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], check=True, cwd=ROOT, capture_output=True, text=True
+    )
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
 def scaling(path: Path, options: AnalysisOptions) -> dict[str, float]:
@@ -198,7 +202,8 @@ def render(
         f"| 1080p group clip (the group fixture upscaled), every face tracked: >= 25% of the floor "
         f"| {100 * crowd['floor_share']:.0f}%, {crowd['tracks']} tracks "
         f"| {ok(crowd['floor_share'] >= TARGETS['floor_share_1080p'])} |",
-        f"| segment worker peak RSS < 400 MB (30 s of the 720p clip) | {rss:.0f} MB "
+        f"| segment worker peak RSS < 400 MB (30 s of the 720p clip, worst of 3 fresh processes) "
+        f"| {rss:.0f} MB "
         f"| {ok(rss < TARGETS['rss_mb'])} |",
         f"| speed-up with 2 workers (wall, the 720p clip in 15 s segments) | {scale['speedup']:.2f}x "
         f"({scale['wall_1']:.1f} s -> {scale['wall_2']:.1f} s) | measured |",
@@ -230,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(single_worker(path, default))
         rows.append(single_worker(path, old))
     process = {"default": process_cpu(clip), "old": process_cpu(clip, **OLD_PATH)}
-    rss = worker_peak_rss_mb(clip, 30.0)
+    rss_runs = sorted(worker_peak_rss_mb(clip, 30.0) for _ in range(3))
+    rss = rss_runs[-1]  # the worst of three fresh workers: the target is a ceiling
     scale = scaling(clip, default)
     section = render(main_result, crowd, rows, process, rss, scale)
     print(section)
