@@ -178,6 +178,18 @@ def _ends_well(api: Api, account: Account, stack: LocalStack, video_id: str) -> 
     return video
 
 
+def _upload_watched(api: Api, account: Account, stack: LocalStack, listeners: list[Any], at: _At) -> str:
+    """Upload the test video with `at` listening to its run; the video's id."""
+    assert stack.lambdas is not None
+    stack.lambdas.listeners.append(at)
+    listeners.append(at)
+    created = api.create_video(account, VIDEO)
+    video_id: str = created["video"]["id"]
+    at.video_id, at.key = video_id, created["upload"]["fields"]["key"]
+    assert api.post_upload(created, VIDEO).status_code in (200, 204)
+    return video_id
+
+
 @pytest.mark.parametrize("server", ["redis", "mongodb"])
 @pytest.mark.parametrize("action", ["pause", "kill"])
 @pytest.mark.parametrize("boundary", BOUNDARIES, ids=[f"{p}-{f}" for p, f in BOUNDARIES])
@@ -192,13 +204,7 @@ def test_a_store_fault_at_a_step_boundary_loses_nothing(
 ) -> None:
     target = _server(stack, server)
     at = _At(*boundary, act=lambda: _fault(target, action, seconds=4.0))
-    assert stack.lambdas is not None
-    stack.lambdas.listeners.append(at)
-    listeners.append(at)
-    created = api.create_video(account, VIDEO)
-    at.video_id, at.key = created["video"]["id"], created["upload"]["fields"]["key"]
-    assert api.post_upload(created, VIDEO).status_code in (200, 204)
-    _ends_well(api, account, stack, at.video_id)
+    _ends_well(api, account, stack, _upload_watched(api, account, stack, listeners, at))
     assert at.fired.is_set(), "the fault was injected"
 
 
@@ -213,16 +219,12 @@ def test_a_merge_retried_after_done_keeps_the_results(
         raise TransientError("injected: the connection dropped after the status was written")
 
     at = _At("after", "pipeline_merge", fail_once)
+    video_id = _upload_watched(api, account, stack, listeners, at)
+    assert _execution_end(stack, video_id) == "SUCCEEDED"
     assert stack.lambdas is not None
-    stack.lambdas.listeners.append(at)
-    listeners.append(at)
-    created = api.create_video(account, VIDEO)
-    at.video_id, at.key = created["video"]["id"], created["upload"]["fields"]["key"]
-    assert api.post_upload(created, VIDEO).status_code in (200, 204)
-    assert _execution_end(stack, at.video_id) == "SUCCEEDED"
     assert at.fired.is_set() and stack.lambdas.calls.count("pipeline_merge") >= 2, "the merge ran again"
-    assert api.call("GET", f"/videos/{at.video_id}", account).json()["status"] == "done"
-    assert api.call("GET", f"/videos/{at.video_id}/results", account).status_code == 200
+    assert api.call("GET", f"/videos/{video_id}", account).json()["status"] == "done"
+    assert api.call("GET", f"/videos/{video_id}/results", account).status_code == 200
 
 
 def test_storage_throttling_a_segment_read_is_retried_not_unreadable(
@@ -258,13 +260,7 @@ def test_an_outage_longer_than_every_retry_is_recovered_by_the_watchdog(
     without being able to record it, and the video stays `processing`: the reported stuck video. The
     watchdog finds the dead execution and starts the analysis again."""
     at = _At("after", "pipeline_probe", act=stack.mongo.kill)
-    assert stack.lambdas is not None
-    stack.lambdas.listeners.append(at)
-    listeners.append(at)
-    created = api.create_video(account, VIDEO)
-    video_id = at.video_id = created["video"]["id"]
-    at.key = created["upload"]["fields"]["key"]
-    assert api.post_upload(created, VIDEO).status_code in (200, 204)
+    video_id = _upload_watched(api, account, stack, listeners, at)
     assert at.fired.wait(60)
     assert _execution_end(stack, video_id) == "FAILED"
     stack.mongo.start()
