@@ -7,3 +7,5 @@ LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise
 #: Expressions counted as positive and negative when computing valence (surprise and neutral are neither).
 POSITIVE: frozenset[str] = frozenset({"happy"})
 NEGATIVE: frozenset[str] = frozenset({"angry", "disgust", "fear", "sad"})
+#: The reactions read from faces (chalicelib/engine/reactions.py), in the order charts show them.
+REACTIONS = ("interest", "boredom", "confusion", "smile")

@@ -15,8 +15,8 @@ import numpy as np
 
 from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
-from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE
-from chalicelib.engine.reactions import REACTIONS, face_reactions
+from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE, REACTIONS
+from chalicelib.engine.reactions import face_reactions
 from chalicelib.engine.segment import SegmentResult
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo

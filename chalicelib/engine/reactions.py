@@ -22,7 +22,6 @@ import numpy as np
 from chalicelib.engine.face_signals import attends
 from chalicelib.engine.labels import LABELS
 
-REACTIONS = ("interest", "boredom", "confusion", "smile")
 BOREDOM_WINDOW = 5.0
 #: Eyes below this openness count as closing; a mouth above this as a yawn (when not smiling or surprised).
 EYES_CLOSING, YAWN = 0.3, 0.6

@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chalicelib.engine.labels import LABELS
-from chalicelib.engine.reactions import REACTIONS
+from chalicelib.engine.labels import LABELS, REACTIONS
 
 #: The reactions chart's colours: the web app's (frontend/src/lib/emotions.ts).
 REACTION_COLORS = {
