@@ -35,7 +35,7 @@ class EngineSettings:
     sample_fps: float = field(default_factory=lambda: _env_float("EMOTIONFY_SAMPLE_FPS", 5.0))
     segment_seconds: float = field(default_factory=lambda: _env_float("EMOTIONFY_SEGMENT_SECONDS", 30.0))
     max_segments: int = field(default_factory=lambda: _env_int("EMOTIONFY_MAX_SEGMENTS", 200))
-    classifier: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_CLASSIFIER", "ensemble"))
+    classifier: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_CLASSIFIER", "calibrated"))
     detector: str = field(default_factory=lambda: os.environ.get("EMOTIONFY_DETECTOR", "blazeface"))
     landmarks: bool = field(
         default_factory=lambda: (

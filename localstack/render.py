@@ -99,7 +99,7 @@ def environment(state_machine: str, package: str = "zip") -> dict[str, str]:
         "EMOTIONFY_SAMPLE_FPS": "5",
         "EMOTIONFY_SEGMENT_SECONDS": "10",
         "EMOTIONFY_MAX_SEGMENTS": "200",
-        "EMOTIONFY_CLASSIFIER": "ensemble",
+        "EMOTIONFY_CLASSIFIER": "calibrated",
         "EMOTIONFY_DETECTOR": "blazeface",
         "EMOTIONFY_LANDMARKS": "true",
         "EMOTIONFY_MAX_FRAME_PIXELS": str(4096 * 2304),

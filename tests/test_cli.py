@@ -44,7 +44,7 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
     assert analysis["segments"] == 3
     assert analysis["model"] == {
         "backend": "onnx",
-        "version": "ensemble+flip/1",
+        "version": "calibrated/1",
         "detector": "blazeface",
         "sample_fps": 5.0,
     }

@@ -80,6 +80,8 @@ MODEL_FILES = (
     "face_detection_short_range.onnx",
     "face_detection_full_range.onnx",
     "face_landmark.onnx",
+    "own_expression.onnx",
+    "calibrated.json",
 )
 
 

@@ -180,7 +180,7 @@ variable "app_settings" {
     sample_fps                     = optional(number, 5)
     segment_seconds                = optional(number, 30)
     max_segments                   = optional(number, 200)
-    classifier                     = optional(string, "ensemble")
+    classifier                     = optional(string, "calibrated")
     detector                       = optional(string, "blazeface")
     landmarks                      = optional(bool, true)
     max_frame_pixels               = optional(number, 9437184) # 4096 x 2304
