@@ -188,7 +188,8 @@ def render(
     lines = [
         MARK_BEGIN,
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; default settings (5 samples/s, ensemble+flip classifier, "
+        f"Python {platform.python_version()}; default settings (5 samples/s, the "
+        f"{AnalysisOptions().classifier} classifier, "
         "BlazeFace with the face mesh, signals and reactions); the old path is Haar without landmarks.",
         "",
         "| target (issue 10) | measured | status |",
