@@ -96,6 +96,23 @@ def presigned_get(s3: Any, bucket: str, key: str, expires_seconds: int) -> str:
     )
 
 
+#: The error codes S3 answers for an object that is not there (HEAD answers a bare 404).
+MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def object_size(s3: Any, bucket: str, key: str) -> int | None:
+    """The object's size in bytes, or None when it is not in the bucket (other errors are raised)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            return None
+        raise
+    return int(head["ContentLength"])
+
+
 def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
     """Delete every object under `prefix`; the number deleted."""
     deleted = 0

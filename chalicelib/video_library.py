@@ -19,10 +19,11 @@ from chalicelib.engine.report import to_csv
 from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, TooManyRequests, Unavailable
 from chalicelib.failures import retryable
 from chalicelib.observability import logger
-from chalicelib.pipeline.start import execution_arn, start_execution
+from chalicelib.pipeline.start import execution_arn, execution_status, start_execution
 from chalicelib.storage.videos import DONE, FAILED, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
 from chalicelib.uploads import (
     delete_prefix,
+    object_size,
     presigned_get,
     presigned_post,
     presigned_put,
@@ -197,24 +198,6 @@ def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
     deps.videos.delete(user_id, video_id)
 
 
-def _execution_running(deps: Deps, video: dict[str, Any]) -> bool:
-    try:
-        arn = execution_arn(deps, video)
-        return bool(deps.stepfunctions.describe_execution(executionArn=arn)["status"] == "RUNNING")
-    except deps.stepfunctions.exceptions.ExecutionDoesNotExist:
-        return False
-
-
-def _uploaded(deps: Deps, video: dict[str, Any]) -> bool:
-    try:
-        deps.s3.head_object(Bucket=video["bucket"], Key=video["key"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
-
-
 def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     """Analyse again a video that failed, or that is stuck: uploaded but never started (its S3 event was
     lost), or queued/processing with no running execution (a step failed beyond its retries)."""
@@ -222,9 +205,9 @@ def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     status = video["status"]
     if status == DONE:
         raise Conflict("the video is already analysed; nothing to retry", code="not_failed")
-    if status == PENDING_UPLOAD and not _uploaded(deps, video):
+    if status == PENDING_UPLOAD and object_size(deps.s3, video["bucket"], video["key"]) is None:
         raise Conflict("the video has not been uploaded yet", code="not_uploaded")
-    if status in (QUEUED, PROCESSING) and _execution_running(deps, video):
+    if status in (QUEUED, PROCESSING) and execution_status(deps, video) == "RUNNING":
         raise Conflict("the video is being analysed right now", code="not_failed")
     queued = deps.videos.requeue(video_id, user_id, status)
     if queued is None:

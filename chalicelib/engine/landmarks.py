@@ -64,6 +64,12 @@ def region_from_detection(
     return Region(x + w / 2, y + h / 2, max(w, h) * ROI_SCALE, _angle(right_eye, left_eye))
 
 
+def region_from_box(box: tuple[float, float, float, float]) -> Region:
+    """From a box alone (a detector without keypoints): not turned."""
+    x, y, w, h = box
+    return Region(x + w / 2, y + h / 2, max(w, h) * ROI_SCALE, 0.0)
+
+
 def region_from_landmarks(points: np.ndarray) -> Region:
     """From the previous sample's landmarks (the tracking step of MediaPipe's face mesh)."""
     angle = _angle(points[RIGHT_EYE_OUTER], points[LEFT_EYE_OUTER])

@@ -22,7 +22,7 @@ from chalicelib.engine.blazeface import BlazeFaceDetector
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
 from chalicelib.engine.face_signals import face_signals
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
-from chalicelib.engine.landmarks import FaceMesh, region_from_detection
+from chalicelib.engine.landmarks import FaceMesh, region_from_box, region_from_detection
 from chalicelib.engine.tracking import FaceTracker
 from chalicelib.engine.video import VideoSource, sample_frames
 from chalicelib.settings import engine_settings
@@ -151,7 +151,7 @@ def _signals(mesh: FaceMesh, frame: np.ndarray, found: list[_Found]) -> list[dic
     regions = [
         region_from_detection(f.box, f.keypoints[0], f.keypoints[1])
         if f.keypoints is not None
-        else region_from_detection(f.box, np.array([0.0, 0.0]), np.array([1.0, 0.0]))
+        else region_from_box(f.box)
         for f in found
     ]
     out: list[dict[str, Any] | None] = []

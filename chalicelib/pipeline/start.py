@@ -34,6 +34,16 @@ def execution_arn(deps: Deps, video: dict[str, Any]) -> str:
     return machine.replace(":stateMachine:", ":execution:") + f":{execution_name(video)}"
 
 
+def execution_status(deps: Deps, video: dict[str, Any]) -> str | None:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED for the video's current attempt; None when that
+    execution does not exist."""
+    client = deps.stepfunctions
+    try:
+        return str(client.describe_execution(executionArn=execution_arn(deps, video))["status"])
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+
+
 def start_execution(deps: Deps, video: dict[str, Any], *, fail_on_error: bool = True) -> str:
     """Start the state machine for a `queued` video; if that cannot be done the video fails with a reason
     (unless `fail_on_error` is False: the watchdog leaves it for its next round)."""

@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.deps import Deps
 from chalicelib.observability import logger
-from chalicelib.pipeline.start import execution_arn, handle_object_created, start_execution
+from chalicelib.pipeline.start import execution_status, handle_object_created, start_execution
 from chalicelib.storage.videos import FAILED, PENDING_UPLOAD, PROCESSING, QUEUED
-from chalicelib.uploads import delete_prefix, segments_prefix
+from chalicelib.uploads import delete_prefix, object_size, segments_prefix
 
 INTERRUPTED = "the analysis was interrupted by a failure of our services; use retry to try again"
 #: Failures of an outage, not of the video: the watchdog retries them by itself.
@@ -49,27 +47,8 @@ class SweepReport:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-def _object_size(deps: Deps, video: dict[str, Any]) -> int | None:
-    try:
-        head = deps.s3.head_object(Bucket=video["bucket"], Key=video["key"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-    return int(head["ContentLength"])
-
-
-def _execution_status(deps: Deps, video: dict[str, Any]) -> str | None:
-    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; None when there is no such execution."""
-    client = deps.stepfunctions
-    try:
-        return str(client.describe_execution(executionArn=execution_arn(deps, video))["status"])
-    except client.exceptions.ExecutionDoesNotExist:
-        return None
-
-
 def _pending(deps: Deps, video: dict[str, Any], now: datetime, report: SweepReport) -> None:
-    size = _object_size(deps, video)
+    size = object_size(deps.s3, video["bucket"], video["key"])
     if size is not None:
         outcome = handle_object_created(deps, video["bucket"], video["key"], size)
         logger.warning("upload event was lost; handled now", extra={"outcome": outcome})
@@ -95,7 +74,7 @@ def _restart(deps: Deps, video: dict[str, Any], report: SweepReport) -> bool:
 
 
 def _in_flight(deps: Deps, video: dict[str, Any], report: SweepReport) -> None:
-    status = _execution_status(deps, video)
+    status = execution_status(deps, video)
     if status == "RUNNING":
         report.running.append(video["_id"])
         return

@@ -15,11 +15,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.engine.errors import SourceUnavailable, VideoError
+from chalicelib.uploads import MISSING_OBJECT_CODES
 
 #: Read granularity: one GET per block; a few blocks stay cached for the decoder's back-and-forth seeks.
 BLOCK_BYTES = 1024 * 1024
 CACHED_BLOCKS = 8
-_GONE = {"NoSuchKey", "404", "NotFound"}
 
 
 class S3ObjectReader(io.RawIOBase):
@@ -29,16 +29,14 @@ class S3ObjectReader(io.RawIOBase):
         self._position = 0
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self.error: SourceUnavailable | None = None
-        self.requests = 0
         self.size = size if size is not None else self._head()
 
     def _call(self, what: str, **kwargs: Any) -> Any:
         try:
-            self.requests += 1
             return getattr(self._s3, what)(Bucket=self._bucket, Key=self._key, **kwargs)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _GONE:
+            if code in MISSING_OBJECT_CODES:
                 raise VideoError("the uploaded video is no longer in storage") from exc
             self.error = SourceUnavailable(f"storage refused a read ({code or 'unknown error'})")
             raise self.error from exc
