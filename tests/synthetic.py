@@ -24,6 +24,9 @@ class Interval:
     seconds: float
     faces: tuple[str, ...] = ()  # fixture paths relative to FER_DIR
     label: str | None = None
+    #: When set, the faces are shown one at a time in one place, the next every `cycle` seconds: one
+    #: expression held by a "face" whose every reading is a different picture (uncorrelated errors).
+    cycle: float | None = None
 
 
 @dataclass
@@ -62,11 +65,17 @@ def background(width: int, height: int, seed: int) -> np.ndarray:
     return np.clip(base.astype(np.float32) * 0.35 + ramp, 0, 255).astype(np.uint8)
 
 
-def render_frame(scene: Scene, bg: np.ndarray, interval: Interval, t: float) -> np.ndarray:
-    """Place the interval's faces side by side, drifting a few pixels a second."""
+def render_frame(
+    scene: Scene, bg: np.ndarray, interval: Interval, t: float, since: float = 0.0
+) -> np.ndarray:
+    """Place the interval's faces side by side (or, cycling, the one due `since` seconds into the
+    interval), drifting a few pixels a second."""
     frame = bg.copy()
-    count = len(interval.faces)
-    for i, rel in enumerate(interval.faces):
+    faces = interval.faces
+    if interval.cycle and faces:
+        faces = (faces[int(since / interval.cycle + 1e-6) % len(faces)],)
+    count = len(faces)
+    for i, rel in enumerate(faces):
         face = scene.face(rel)
         size = face.shape[0]
         slot = scene.width / count
@@ -87,9 +96,9 @@ def write_video(scene: Scene, path: Path, codec: str = "libx264") -> Path:
             stream.options = {"preset": "veryfast", "crf": "20"}
         frame_index = 0
         for interval in scene.intervals:
-            for _ in range(round(interval.seconds * scene.fps)):
+            for local in range(round(interval.seconds * scene.fps)):
                 t = frame_index / scene.fps
-                image = render_frame(scene, bg, interval, t)
+                image = render_frame(scene, bg, interval, t, local / scene.fps)
                 for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
                     container.mux(packet)
                 frame_index += 1

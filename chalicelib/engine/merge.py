@@ -2,8 +2,8 @@
 
 Stitching: a track that ends at the last samples of one segment and a track that starts at the first
 samples of the next are the same face when their boxes overlap (or their centres are close). Smoothing: each
-face's probabilities are averaged with its neighbouring samples (a centred window of three), which damps
-single-frame flicker without blurring expressions that last longer than half a second.
+whole track's probabilities go through a two-sided exponential filter with a time constant in seconds
+(engine/smoothing.py), after stitching, so segment boundaries do not show.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE, REACTIONS
 from chalicelib.engine.reactions import face_reactions
 from chalicelib.engine.segment import SegmentResult
+from chalicelib.engine.smoothing import SMOOTHING_POOLING, SMOOTHING_SECONDS, smooth_track
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo
 
@@ -32,15 +33,18 @@ KEY_MOMENT_MIN_SCORE = 0.4
 _ROUND = 4
 
 
-def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
-    """Build the Analysis document (see docs/analysis.md) from the results of all segments."""
+def merge(
+    video: VideoInfo, segments: list[SegmentResult], smoothing_seconds: float = SMOOTHING_SECONDS
+) -> dict[str, Any]:
+    """Build the Analysis document (see docs/analysis.md) from the results of all segments;
+    `smoothing_seconds=0` keeps each sample's own reading."""
     if not segments:
         raise ValueError("merge needs at least one segment result")
     ordered = sorted(segments, key=lambda s: s.start)
     sample_fps = ordered[0].sample_fps
     times = sorted({t for seg in ordered for t, _ in seg.samples})
     tracks = [t for t in _stitch(ordered, sample_fps) if len(t) >= MIN_TRACK_SAMPLES]
-    faces = [_face_entry(i, points, sample_fps) for i, points in enumerate(tracks)]
+    faces = [_face_entry(i, points, smoothing_seconds) for i, points in enumerate(tracks)]
 
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
     extras_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
@@ -87,7 +91,15 @@ def merge(video: VideoInfo, segments: list[SegmentResult]) -> dict[str, Any]:
         "timeline": timeline,
         "faces": faces,
         "summary": summarize(timeline, sample_fps),
-        "model": {**model, "sample_fps": sample_fps},
+        "model": {
+            **model,
+            "sample_fps": sample_fps,
+            "smoothing": {
+                "filter": "two-sided exponential",
+                "pooling": SMOOTHING_POOLING,
+                "tau": smoothing_seconds,
+            },
+        },
         "segments": len(ordered),
     }
 
@@ -133,10 +145,10 @@ def _box(values: list[int]) -> Box:
     return (values[0], values[1], values[2], values[3])
 
 
-def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[str, Any]:
+def _face_entry(face_id: int, points: list[Point], smoothing_seconds: float) -> dict[str, Any]:
     probs = np.array([p["p"] for p in points], dtype=np.float64)
     times = np.array([p["t"] for p in points])
-    smoothed = _smooth(probs, times, 1.5 / sample_fps)
+    smoothed = smooth_track(probs, times, smoothing_seconds)
     reactions = face_reactions([p["t"] for p in points], smoothed, [p.get("s") for p in points])
     timeline = []
     for p, row, reaction in zip(points, smoothed, reactions, strict=True):
@@ -150,19 +162,6 @@ def _face_entry(face_id: int, points: list[Point], sample_fps: float) -> dict[st
             entry["reactions"] = reaction
         timeline.append(entry)
     return {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"], "timeline": timeline}
-
-
-def _smooth(probs: np.ndarray, times: np.ndarray, neighbour: float) -> np.ndarray:
-    """Centred moving average over the previous, current and next sample where they are adjacent."""
-    out = probs.copy()
-    for i in range(len(probs)):
-        rows = [probs[i]]
-        if i > 0 and times[i] - times[i - 1] <= neighbour:
-            rows.append(probs[i - 1])
-        if i + 1 < len(probs) and times[i + 1] - times[i] <= neighbour:
-            rows.append(probs[i + 1])
-        out[i] = np.mean(rows, axis=0)
-    return out
 
 
 def _mean_extras(extras: list[dict[str, float]]) -> dict[str, float]:

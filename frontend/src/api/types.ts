@@ -140,7 +140,14 @@ export interface Analysis {
   timeline: TimelinePoint[];
   faces: FaceTrack[];
   summary: VideoSummary & { key_moments: KeyMoment[] };
-  model: { backend: string; version: string; detector: string; sample_fps: number };
+  model: {
+    backend: string;
+    version: string;
+    detector: string;
+    sample_fps: number;
+    /** The per-track filter over time (see docs/analysis.md); absent in documents made before it. */
+    smoothing?: { filter: string; pooling: 'arithmetic' | 'geometric'; tau: number };
+  };
   segments: number;
 }
 
