@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from chalicelib.engine.labels import LABELS
+from chalicelib.engine.smoothing import SMOOTHING_POOLING, SMOOTHING_SECONDS
 from tests.synthetic import FER_DIR, VIDEOS_DIR
 
 
@@ -47,6 +48,11 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
         "version": "calibrated/1",
         "detector": "blazeface",
         "sample_fps": 5.0,
+        "smoothing": {
+            "filter": "two-sided exponential",
+            "pooling": SMOOTHING_POOLING,
+            "tau": SMOOTHING_SECONDS,
+        },
     }
     assert set(analysis["summary"]) >= {
         "dominant",
@@ -55,7 +61,10 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
         "valence",
         "expressiveness",
         "key_moments",
+        "looking_away",  # the face mesh is on by default: gaze and blinks are summarised
+        "blinks_per_minute",
     }
+    assert all("blinks_per_minute" in face for face in analysis["faces"])
 
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == len(analysis["timeline"]) == 40
@@ -66,6 +75,7 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
     assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert json.dumps(analysis["timeline"][0]["t"]) in page and "mousemove" in page
     assert 'id="reactions"' in page and "Attention" in page, "the reactions chart and the attention card"
+    assert "Looking away" in page and "Blinks per minute" in page and "lower bound at 5 samples/s" in page
 
 
 def test_time_ticks_are_round_and_end_inside_the_video() -> None:

@@ -89,6 +89,8 @@ def test_summary_numbers() -> None:
     assert summary["valence"] == pytest.approx(0.5 - 0.25)
     assert summary["expressiveness"] == pytest.approx(0.75)
     assert summary["face_presence"] == pytest.approx(0.8)
+    # Without landmark signals (format 1, or the mesh off) there is nothing to say about gaze and blinks.
+    assert not {"attention", "looking_away", "blinks_per_minute"} & set(summary)
     assert [(m["t"], m["label"]) for m in summary["key_moments"]] == [
         (0.0, "happy"),
         (3.0, "happy"),

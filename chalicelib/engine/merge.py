@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chalicelib.engine.blinks import blinks_per_minute, track_blinks
 from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE, REACTIONS
@@ -22,8 +23,8 @@ from chalicelib.engine.smoothing import SMOOTHING_POOLING, SMOOTHING_SECONDS, sm
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo
 
-#: 2: landmark signals and attention per face sample, attention per timeline sample and in the summary
-#: (new fields only: a format-1 reader reads a format-2 document).
+#: 2: landmark signals and attention per face sample, attention per timeline sample, attention, looking
+#: away and blink rates in the summary (new fields only: a format-1 reader reads a format-2 document).
 ANALYSIS_FORMAT = 2
 #: Tracks seen in fewer samples than this are taken for detector noise and dropped.
 MIN_TRACK_SAMPLES = 3
@@ -44,7 +45,7 @@ def merge(
     sample_fps = ordered[0].sample_fps
     times = sorted({t for seg in ordered for t, _ in seg.samples})
     tracks = [t for t in _stitch(ordered, sample_fps) if len(t) >= MIN_TRACK_SAMPLES]
-    faces = [_face_entry(i, points, smoothing_seconds) for i, points in enumerate(tracks)]
+    faces = [_face_entry(i, points, smoothing_seconds, sample_fps) for i, points in enumerate(tracks)]
 
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
     extras_by_time: dict[float, list[dict[str, float]]] = defaultdict(list)
@@ -90,7 +91,7 @@ def merge(
         "labels": list(LABELS),
         "timeline": timeline,
         "faces": faces,
-        "summary": summarize(timeline, sample_fps),
+        "summary": summarize(timeline, sample_fps, faces),
         "model": {
             **model,
             "sample_fps": sample_fps,
@@ -145,7 +146,9 @@ def _box(values: list[int]) -> Box:
     return (values[0], values[1], values[2], values[3])
 
 
-def _face_entry(face_id: int, points: list[Point], smoothing_seconds: float) -> dict[str, Any]:
+def _face_entry(
+    face_id: int, points: list[Point], smoothing_seconds: float, sample_fps: float
+) -> dict[str, Any]:
     probs = np.array([p["p"] for p in points], dtype=np.float64)
     times = np.array([p["t"] for p in points])
     smoothed = smooth_track(probs, times, smoothing_seconds)
@@ -161,7 +164,11 @@ def _face_entry(face_id: int, points: list[Point], smoothing_seconds: float) -> 
         if reaction is not None:
             entry["reactions"] = reaction
         timeline.append(entry)
-    return {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"], "timeline": timeline}
+    face: dict[str, Any] = {"id": face_id, "first_t": points[0]["t"], "last_t": points[-1]["t"]}
+    rate = track_blinks(timeline, sample_fps).per_minute
+    if rate is not None:  # only where the face mesh saw the face
+        face["blinks_per_minute"] = round(rate, _ROUND)
+    return {**face, "timeline": timeline}
 
 
 def _mean_extras(extras: list[dict[str, float]]) -> dict[str, float]:
@@ -174,8 +181,12 @@ def _labelled(row: np.ndarray) -> dict[str, float]:
     return {label: round(float(v), _ROUND) for label, v in zip(LABELS, row, strict=True)}
 
 
-def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, Any]:
-    """Summary numbers of a timeline: dominant expression, shares, valence, expressiveness, key moments."""
+def summarize(
+    timeline: list[dict[str, Any]], sample_fps: float, faces: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Summary numbers of a timeline: dominant expression, shares, valence, expressiveness, key moments;
+    with landmark signals, attention and the share of time looking away, and (from the `faces` tracks)
+    blinks per minute of tracked face time."""
     with_faces = [s for s in timeline if s.get("emotions")]
     presence = len(with_faces) / len(timeline) if timeline else 0.0
     if not with_faces:
@@ -193,6 +204,7 @@ def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, An
     distribution = distribution / distribution.sum()
     shares = _labelled(distribution)
     valence = sum(shares[x] for x in POSITIVE) - sum(shares[x] for x in NEGATIVE)
+    blink_rate = blinks_per_minute([track_blinks(f["timeline"], sample_fps) for f in faces or []])
     return {
         "dominant": LABELS[int(np.argmax(distribution))],
         "distribution": shares,
@@ -200,8 +212,17 @@ def summarize(timeline: list[dict[str, Any]], sample_fps: float) -> dict[str, An
         "valence": round(valence, _ROUND),
         "expressiveness": round(1.0 - shares["neutral"], _ROUND),
         "key_moments": key_moments(with_faces, min_separation=2.0),
-        **({"attention": round(float(np.mean(attention)), _ROUND)} if attention else {}),
+        **(_attention_summary(attention) if attention else {}),
+        **({"blinks_per_minute": round(blink_rate, _ROUND)} if blink_rate is not None else {}),
         **({"reactions": reaction_summary(with_faces)} if any("reactions" in s for s in with_faces) else {}),
+    }
+
+
+def _attention_summary(attention: list[float]) -> dict[str, float]:
+    """The mean attention over the samples with signals, and its complement: the share looking away."""
+    return {
+        "attention": round(float(np.mean(attention)), _ROUND),
+        "looking_away": round(float(np.mean([1.0 - a for a in attention])), _ROUND),
     }
 
 

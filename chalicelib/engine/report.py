@@ -64,8 +64,10 @@ def to_html(analysis: dict[str, Any], title: str) -> str:
         separators=(",", ":"),
     ).replace("</", "<\\/")
     cards = "".join(
-        f'<div class="card"><div class="k">{html.escape(k)}</div><div class="v">{html.escape(v)}</div></div>'
-        for k, v in _cards(analysis)
+        f'<div class="card"><div class="k">{html.escape(k)}</div><div class="v">{html.escape(v)}</div>'
+        + (f'<div class="h">{html.escape(hint)}</div>' if hint else "")
+        + "</div>"
+        for k, v, hint in _cards(analysis)
     )
     moments = (
         "".join(
@@ -108,16 +110,27 @@ def time_ticks(duration: float, most: int = 10) -> list[float]:
     return [round(i * step, 1) for i in range(int(duration // step) + 1)]
 
 
-def _cards(analysis: dict[str, Any]) -> list[tuple[str, str]]:
+def _cards(analysis: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, value, hint) of each summary card; attention, looking away and blinks only with signals."""
     s, v = analysis["summary"], analysis["video"]
-    extra = [("Attention", f"{100 * s['attention']:.0f}%")] if "attention" in s else []
-    extra += [(name.capitalize(), f"{100 * r['mean']:.0f}%") for name, r in s.get("reactions", {}).items()]
+    extra = []
+    if "attention" in s:
+        extra.append(("Attention", f"{100 * s['attention']:.0f}%", "turned toward the camera"))
+    if "looking_away" in s:
+        extra.append(("Looking away", f"{100 * s['looking_away']:.0f}%", "turned away from the camera"))
+    if "blinks_per_minute" in s:
+        fps = analysis["model"].get("sample_fps")
+        bound = f"a lower bound at {fps:g} samples/s" if fps else "a lower bound"
+        extra.append(("Blinks per minute", f"{s['blinks_per_minute']:.1f}", bound))
+    extra += [
+        (name.capitalize(), f"{100 * r['mean']:.0f}%", "") for name, r in s.get("reactions", {}).items()
+    ]
     return [
-        ("Dominant emotion", s["dominant"] or "no face"),
-        ("Valence", f"{s['valence']:+.2f}"),
-        ("Expressiveness", f"{s['expressiveness']:.2f}"),
-        ("Face presence", f"{100 * s['face_presence']:.0f}%"),
-        ("Faces tracked", str(len(analysis["faces"]))),
-        ("Duration", f"{v['duration']:.1f} s"),
+        ("Dominant emotion", s["dominant"] or "no face", ""),
+        ("Valence", f"{s['valence']:+.2f}", ""),
+        ("Expressiveness", f"{s['expressiveness']:.2f}", ""),
+        ("Face presence", f"{100 * s['face_presence']:.0f}%", ""),
+        ("Faces tracked", str(len(analysis["faces"])), ""),
+        ("Duration", f"{v['duration']:.1f} s", ""),
         *extra,
     ]

@@ -24,6 +24,13 @@ export interface VideoSummary {
   expressiveness: number;
   /** Share of the time the faces looked toward the camera (Analysis format 2). */
   attention?: number;
+  /** Share of the time the faces looked away from the camera: 1 - attention (Analysis format 2). */
+  looking_away?: number;
+  /**
+   * Blinks per minute of tracked face time (Analysis format 2, with landmark signals): a lower bound at the
+   * analysis sample rate (`model.sample_fps`), comparable only between videos analysed at the same rate.
+   */
+  blinks_per_minute?: number;
 }
 
 export interface Video {
@@ -116,6 +123,8 @@ export interface FaceTrack {
   id: number;
   first_t: number;
   last_t: number;
+  /** This face's blinks per minute of its time with landmark signals (a lower bound; Analysis format 2). */
+  blinks_per_minute?: number;
   timeline: {
     t: number;
     emotions: Record<string, number>;

@@ -2,6 +2,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import type { Analysis, Video } from '../api/types';
 import { useClient } from '../auth';
+import { AttentionCard } from '../components/AttentionCard';
 import { DistributionChart } from '../components/DistributionChart';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { EmotionTimeline } from '../components/EmotionTimeline';
@@ -66,16 +67,7 @@ const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analys
           </div>
           <p className="card-hint">{t('results.presenceHint')}</p>
         </div>
-        {s.attention !== undefined && (
-          <div className="card">
-            <p className="card-label">{t('results.attention')}</p>
-            <p className="card-value">{formatPercent(s.attention, locale)}</p>
-            <div className="meter" aria-hidden="true">
-              <i style={{ width: `${s.attention * 100}%` }} />
-            </div>
-            <p className="card-hint">{t('results.attentionHint')}</p>
-          </div>
-        )}
+        <AttentionCard summary={s} sampleFps={analysis.model.sample_fps} />
       </div>
       <h3>{t('results.distribution')}</h3>
       <DistributionChart data={dist} label={t('results.distribution')} />
