@@ -169,3 +169,20 @@ def test_calibrated_combination_is_the_weighted_log_probability_sum(
     expected = np.sqrt(np.clip(faceapi, 1e-7, 1)) * np.exp(bias)  # the engine floors probabilities at 1e-7
     expected /= expected.sum(axis=1, keepdims=True)
     assert np.abs(combined - expected).max() < 1e-5
+
+
+def test_a_combination_without_faceapi_never_opens_its_file(
+    model_dir: Path, fer_set: tuple[list[np.ndarray], np.ndarray], tmp_path: Path
+) -> None:
+    """Members are loaded one by one: a spec with our net alone needs no face-api file beside it."""
+    import json
+    import shutil
+
+    shutil.copyfile(model_dir / OWN_FILE, tmp_path / OWN_FILE)
+    spec = {"members": [{"model": "own", "flip": False, "weight": 1.0}], "bias": [0.0] * 7}
+    (tmp_path / "calibrated.json").write_text(json.dumps(spec))
+    classifier = OnnxExpressionClassifier(tmp_path, "calibrated")
+    assert len(classifier.models) == 1
+    images = fer_set[0][:16]
+    own = OnnxExpressionClassifier(model_dir, "own", flip=False).classify(images)
+    assert np.abs(classifier.classify(images) - own).max() < 1e-5

@@ -138,7 +138,11 @@ class _Combination:
         path = model_dir / CALIBRATED_FILE
         if not path.is_file():
             raise ModelError(f"{path} is missing: run `make models` (python -m model.build)")
-        spec = json.loads(path.read_text())
+        return cls.from_spec(model_dir, json.loads(path.read_text()))
+
+    @classmethod
+    def from_spec(cls, model_dir: Path, spec: dict) -> _Combination:
+        """Only the members' sessions are loaded (a combination without face-api never opens its file)."""
         members = spec["members"]
         return cls(
             [_member_model(model_dir, m["model"]) for m in members],
