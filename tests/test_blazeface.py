@@ -16,9 +16,11 @@ from chalicelib.engine.blazeface import (
     SHORT_RANGE,
     BlazeFaceDetector,
     Detection,
+    _cut,
     anchor_centres,
     weighted_nms,
 )
+from chalicelib.engine.faces import iou
 from chalicelib.engine.runner import analyze_video
 from chalicelib.engine.segment import AnalysisOptions
 from chalicelib.engine.video import sample_frames
@@ -56,9 +58,13 @@ def detector(model_dir: Path) -> BlazeFaceDetector:
         ("liveportrait_driving_d6.mp4", 0.98),
         ("sadtalker_WDA_KatieHill_000.mp4", 0.98),
         ("openmpf_face_video_01.mp4", 0.98),
-        # handheld, three people, pans over a landscape: about 30% of its samples show no face at all
-        # (a contact sheet of the 86 samples); Haar found a face in 23%.
-        ("openmpf_new_face_video-90.mp4", 0.60),
+        # handheld, three people, faces upright (Haar found a face in 23%). A face is visible in 60 of its
+        # 86 samples: 24 show nobody near (the camera pans over the landscape, 11.2-14.6 s, then people 40 px
+        # tall far off, 16.0-17.0 s), two only the edge of a cheek or an ear (14.8, 15.8 s). The detector
+        # finds a face in 59 (missed: motion-blurred half faces at the edge, 3.6 and 8.6 s); 54 stay in the
+        # analysis: where the camera swings, a face seen for one or two samples in a new place is a track of
+        # its own, and merge drops tracks of fewer than 3 samples (2.4, 7.2, 10.8, 11.0 s).
+        ("openmpf_new_face_video-90.mp4", 0.62),
     ],
 )
 def test_faces_are_found_in_every_fixture_video(name: str, presence: float, model_dir: Path) -> None:
@@ -76,6 +82,51 @@ def test_the_rotated_clip_is_analysed_upright(detector: BlazeFaceDetector) -> No
         assert faces, "a face in the first seconds"
         right_eye, left_eye = faces[0].keypoints[0], faces[0].keypoints[1]
         assert abs(right_eye[1] - left_eye[1]) < 0.5 * abs(right_eye[0] - left_eye[0]), "eyes level: upright"
+
+
+def test_a_face_cut_off_by_the_frame_edge_is_found_where_it_is(detector: BlazeFaceDetector) -> None:
+    """Half a fixture face past the left or the right edge of a 640x480 frame: the full pass finds it (the
+    margin pass, when the regular one finds nothing), with its box and visible keypoints where the same face
+    is when moved wholly into the frame."""
+    _, frame = next(iter(sample_frames(VIDEOS_DIR / "liveportrait_driving_d3.mp4", 1.0, 1.5, 2.0)))
+    x, y, w, h = detector.detect_faces(frame)[0].box
+    side = 1.6 * w
+    face = cv2.resize(
+        _cut(frame, (x + w / 2 - side / 2, y + h / 2 - side / 2, side)),
+        (320, 320),
+        interpolation=cv2.INTER_AREA,
+    )
+    scene = background(640, 480, 5)
+
+    def placed(left: int) -> np.ndarray:
+        out = scene.copy()
+        x0, x1 = max(0, left), min(640, left + 320)
+        out[80:400, x0:x1] = face[:, x0 - left : x1 - left]
+        return out
+
+    inside = placed(160)
+    [reference] = detector.detect_faces(inside)
+    assert detector._cut_by_the_edge(inside) == [], "the margin pass keeps only faces the edge cuts"
+    rx, ry, rw, rh = reference.box
+    for shift in (-rx - rw // 2, 640 - rw // 2 - rx):  # half the face past the left, then the right edge
+        cut = placed(160 + shift)
+        expected = (rx + shift, ry, rw, rh)
+        [by_margin] = detector._cut_by_the_edge(cut)
+        faces = detector.detect_faces(cut)
+        assert len(faces) == 1 and iou(faces[0].box, expected) > 0.6, (faces, expected)
+        assert by_margin.box[0] < 0 or by_margin.box[2] > 640, "its box reaches past the edge"
+        moved = reference.keypoints[:4] + np.array([shift, 0])  # eyes, nose tip, mouth
+        visible = (moved[:, 0] >= 0) & (moved[:, 0] < 640)
+        assert visible.any()
+        assert np.abs(faces[0].keypoints[:4][visible] - moved[visible]).max() < 0.1 * rw
+
+
+def test_no_face_is_found_in_the_landscape_pan(detector: BlazeFaceDetector) -> None:
+    """The cycling clip's 3.2 s over the landscape (no face in the picture): every sample comes back empty
+    from both the regular pass and the margin pass that then runs."""
+    samples = list(sample_frames(VIDEOS_DIR / "openmpf_new_face_video-90.mp4", 11.4, 14.6, 5.0))
+    assert len(samples) == 16
+    assert [t for t, frame in samples if detector.detect_faces(frame)] == []
 
 
 def _fer_video(path: Path, seconds: int) -> Path:
