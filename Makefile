@@ -51,8 +51,16 @@ system:
 models: $(STAMP)
 	$(BIN)/python -m model.build
 
+# `make run API_PORT=8001` etc. when a port is taken (defaults: devstack/stack.py Ports).
+API_PORT ?= 8000
+SITE_PORT ?= 8080
+MOTO_PORT ?= 5005
+REDIS_PORT ?= 6380
+MONGO_PORT ?= 27018
+
 run: setup frontend
-	$(BIN)/python -m devstack
+	$(BIN)/python -m devstack --api-port $(API_PORT) --site-port $(SITE_PORT) --moto-port $(MOTO_PORT) \
+		--redis-port $(REDIS_PORT) --mongo-port $(MONGO_PORT)
 
 analyze: setup
 ifeq ($(strip $(VIDEO)),)

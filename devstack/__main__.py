@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def main() -> None:
     )
     origin = args.cors_origin or f"http://127.0.0.1:{ports.site}"
     stack = LocalStack(args.data_dir.resolve(), ports, cors_origin=origin)
+    busy = stack.busy_ports()
+    if busy:
+        for name, port in busy:
+            print(f"port {port} ({name}) is already in use by another program.", file=sys.stderr)
+        choices = " ".join(f"{name.upper()}_PORT={port + 1}" for name, port in busy)
+        print(
+            f"Stop that program or pick other ports, e.g.  make run {choices}\n"
+            "(every port has its variable: API_PORT, SITE_PORT, MOTO_PORT, REDIS_PORT, MONGO_PORT)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

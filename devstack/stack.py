@@ -12,6 +12,7 @@ import io
 import json
 import os
 import secrets
+import socket
 import threading
 import uuid
 import zipfile
@@ -29,7 +30,7 @@ from chalicelib.uploads import UPLOAD_PREFIX
 from devstack.api_server import ApiServer
 from devstack.lambda_adapter import InProcessLambdas, LambdaContext
 from devstack.s3_disk import S3OnDisk
-from devstack.services import MongoServer, MotoServer, RedisServer
+from devstack.services import MongoServer, MotoServer, RedisServer, stop_left_behind
 from devstack.site_server import SITE_DIR, SiteServer
 
 UPLOAD_HANDLER = "on_upload"
@@ -115,6 +116,22 @@ class LocalStack:
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             **self.settings,
         }
+
+    def busy_ports(self) -> list[tuple[str, int]]:
+        """The stack's ports something else is listening on (after stopping what a killed run of this
+        stack left behind, which would otherwise hold its own ports)."""
+        for child in (self.redis, self.mongo):
+            if child.pid_file.exists():
+                stop_left_behind(child.pid_file, child.marker, child.data_dir.resolve())
+        busy = []
+        for name in ("api", "site", "moto", "redis", "mongo"):
+            port = getattr(self.ports, name)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    busy.append((name, port))
+        return busy
 
     def start(self) -> LocalStack:
         """Start every part; if one fails, stop the ones already running and re-raise."""

@@ -154,3 +154,27 @@ def test_api_server_request_ids_reach_the_event_and_gateway_errors() -> None:
     assert missing.status_code == 403 and missing.headers[REQUEST_ID_HEADER]
     assert response.headers["Server"] == missing.headers["Server"] == "emotionfy-api", "no Python version"
     assert missing.headers[REQUEST_ID_HEADER] != response.headers[REQUEST_ID_HEADER]
+
+
+def test_a_busy_port_is_named_with_the_way_out_and_no_traceback(tmp_path: Path) -> None:
+    """`make run` with a port taken: one clear message and exit code 2, nothing started."""
+    import subprocess
+    import sys
+
+    ports = {name: free_port() for name in ("api", "site", "moto", "redis", "mongo")}
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", ports["api"]))
+        taken.listen(1)
+        args = [f"--{name}-port={port}" for name, port in ports.items()]
+        result = subprocess.run(
+            [sys.executable, "-m", "devstack", "--data-dir", str(tmp_path / "data"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+    assert result.returncode == 2, result.stderr
+    assert f"port {ports['api']} (api) is already in use" in result.stderr
+    assert f"make run API_PORT={ports['api'] + 1}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "starting" not in result.stdout  # nothing was started
