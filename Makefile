@@ -84,8 +84,14 @@ test: lint unit frontend-test e2e
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 
-frontend: frontend/node_modules/.package-lock.json
+# Rebuild the web app only when its sources changed (make run starts in seconds the second time).
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	cd frontend && npm run build
+	touch $@
+
+frontend: frontend/dist/index.html
 
 frontend-test: frontend/node_modules/.package-lock.json
 	cd frontend && npm test
