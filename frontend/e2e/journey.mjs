@@ -34,6 +34,7 @@ let browser = null;
 let page = null;
 let site = '';
 const consoleErrors = [];
+const expectedErrors = [];
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -129,7 +130,12 @@ before(async () => {
   const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', acceptDownloads: true });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // The wrong-password step's 401 from /auth/login is part of the journey, not a fault.
+    const expected = m.text().includes('status of 401') && (m.location().url || '').endsWith('/auth/login');
+    (expected ? expectedErrors : consoleErrors).push(m.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
 });
 
@@ -139,6 +145,9 @@ after(async () => {
   } finally {
     await stopStack();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (expectedErrors.length) {
+      console.log(`expected browser console errors (the wrong-password sign-in): ${expectedErrors.length}`);
+    }
     if (consoleErrors.length) console.log(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
   }
 });
@@ -168,12 +177,15 @@ test('the journey of a content creator', async (t) => {
     await page.getByLabel('Name (optional)').fill('Ana');
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/signin$/);
-    await page.getByText('Account created. Sign in to continue.').waitFor();
+    // Signed in straight away: no second typing of the password.
+    await page.waitForURL(site + '/');
+    await page.getByRole('heading', { name: 'Analyse a new video' }).waitFor();
   });
 
   await t.test('a wrong password is answered in words, then sign in', async () => {
-    assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), email);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin$/);
+    await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill('wrong password 1');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('The email or the password is wrong.').waitFor();

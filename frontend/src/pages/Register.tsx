@@ -9,7 +9,7 @@ import { validateEmail, validateNewPassword } from '../lib/validation';
 export function Register() {
   const { t } = useI18n();
   usePageTitle(t('auth.register'));
-  const { client } = useAuth();
+  const { client, signIn } = useAuth();
   const navigate = useNavigate();
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
@@ -31,10 +31,18 @@ export function Register() {
     setBusy(true);
     try {
       await client.register(email.trim(), password, name.trim() || undefined);
-      navigate('/signin', { state: { registered: true, email: email.trim() } });
     } catch (err) {
       setServerError(err);
       setBusy(false);
+      return;
+    }
+    try {
+      // The account exists: sign in with what was just typed, so nobody types the password twice.
+      await signIn(email, password);
+      navigate('/', { replace: true });
+    } catch {
+      // Signing in failed (a limit, the network): the account is there, sign in by hand.
+      navigate('/signin', { state: { registered: true, email: email.trim() } });
     }
   }
 
