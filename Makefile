@@ -44,9 +44,14 @@ $(TOOLS)/.installed:
 tools: $(TOOLS)/.installed
 
 # Debian packages the local stack runs: redis-server (MongoDB and AWS come from PyPI: SecantusDB, moto).
+# Debian packages, installed quietly: apt's output goes to a log shown only when the install fails.
+APT_LOG := /tmp/emotionfy-apt.log
+APT_INSTALL = $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)' \
+	>$(APT_LOG) 2>&1 || { tail -n 40 $(APT_LOG); echo "apt-get install $(1) failed (log: $(APT_LOG))"; exit 1; }
+
 system:
-	@command -v redis-server >/dev/null 2>&1 || \
-		$(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server (Debian) ..."; \
+		$(call APT_INSTALL,redis-server); }
 
 models: $(STAMP)
 	$(BIN)/python -m model.build
@@ -97,8 +102,8 @@ frontend-test: frontend/node_modules/.package-lock.json
 	cd frontend && npm test
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || \
-		$(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (Debian) ..."; \
+		$(call APT_INSTALL,chromium); }
 
 # Screenshots go to a scratch folder unless asked for (make screenshots), so tests leave the tree clean.
 e2e: setup frontend chromium
