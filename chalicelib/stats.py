@@ -17,79 +17,14 @@ import redis
 from pymongo.database import Database
 
 from chalicelib.engine.labels import LABELS
-from chalicelib.storage.videos import DONE
+from chalicelib.storage.videos import VideoRepository
 
 _KEY = "stats:{}:{}"
 
 
 def fingerprint(db: Database, user_id: str) -> str:
     """Changes whenever one of the user's videos is created, changes status or is deleted."""
-    found = next(
-        db.videos.aggregate(
-            [
-                {"$match": {"owner": user_id}},
-                {"$group": {"_id": None, "n": {"$sum": 1}, "last": {"$max": "$updated_at"}}},
-            ]
-        ),
-        None,
-    )
-    if not found:
-        return "0"
-    last = found["last"]
-    return f"{found['n']}-{last.timestamp() if isinstance(last, datetime) else 0:.3f}"
-
-
-def _pipeline(user_id: str) -> list[dict[str, Any]]:
-    weighted = {
-        label: {"$sum": {"$multiply": ["$duration", f"$summary.distribution.{label}"]}} for label in LABELS
-    }
-    return [
-        {"$match": {"owner": user_id, "status": DONE}},
-        {
-            "$facet": {
-                "totals": [
-                    {
-                        "$group": {
-                            "_id": None,
-                            "videos": {"$sum": 1},
-                            "duration": {"$sum": "$duration"},
-                            "valence": {"$avg": "$summary.valence"},
-                            "expressiveness": {"$avg": "$summary.expressiveness"},
-                            "face_presence": {"$avg": "$summary.face_presence"},
-                            **weighted,
-                        }
-                    }
-                ],
-                "per_video": [
-                    {"$sort": {"created_at": -1}},
-                    {"$limit": 100},
-                    {
-                        "$project": {
-                            "title": 1,
-                            "created_at": 1,
-                            "duration": 1,
-                            "dominant": "$summary.dominant",
-                            "valence": "$summary.valence",
-                        }
-                    },
-                ],
-                "weekly": [
-                    {
-                        "$group": {
-                            "_id": {
-                                "$dateTrunc": {"date": "$created_at", "unit": "week", "startOfWeek": "monday"}
-                            },
-                            "videos": {"$sum": 1},
-                            "duration": {"$sum": "$duration"},
-                            "valence": {"$avg": "$summary.valence"},
-                            "expressiveness": {"$avg": "$summary.expressiveness"},
-                        }
-                    },
-                    {"$sort": {"_id": 1}},
-                ],
-            }
-        },
-    ]
+    return VideoRepository(db).change_fingerprint(user_id)
 
 
 def _iso(value: Any) -> str | None:
@@ -97,9 +32,7 @@ def _iso(value: Any) -> str | None:
 
 
 def compute(db: Database, user_id: str) -> dict[str, Any]:
-    facets: dict[str, Any] = next(
-        db.videos.aggregate(_pipeline(user_id)), {"totals": [], "per_video": [], "weekly": []}
-    )
+    facets = VideoRepository(db).statistics(user_id)
     totals = facets["totals"][0] if facets["totals"] else {}
     duration = float(totals.get("duration") or 0.0)
     mass = {label: float(totals.get(label) or 0.0) for label in LABELS}

@@ -18,7 +18,7 @@ from chalicelib.engine.errors import ModelError
 from chalicelib.engine.evaluation import hashes_under, load_image, metrics, read_labelled_csv
 from chalicelib.engine.expressions import OWN_FILE, OnnxExpressionClassifier
 from chalicelib.engine.labels import LABELS
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 
 #: Floors (accuracy, balanced recall, lowest class recall, highest ECE) a little under the figures measured
 #: on the 3,309 PublicTest faces that are not copies of a training image (model/README.md).

@@ -13,7 +13,8 @@ from chalicelib.engine.expressions import OnnxExpressionClassifier
 from chalicelib.engine.faces import FaceDetector, crop_square
 from chalicelib.engine.labels import LABELS
 from chalicelib.engine.merge import merge
-from chalicelib.engine.runner import analyze_video, plan_segments
+from chalicelib.engine.planning import plan_segments
+from chalicelib.engine.runner import analyze_video
 from chalicelib.engine.segment import AnalysisOptions, analyze_segment
 from chalicelib.engine.video import probe, sample_frames
 from tests.synthetic import VIDEOS_DIR, Interval, Scene, background, fer_faces, render_frame, write_video

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from chalicelib.engine.runner import plan_segments
+from chalicelib.engine.planning import plan_segments
 from chalicelib.engine.video import VideoInfo
 
 

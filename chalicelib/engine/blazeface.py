@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from chalicelib.engine.faces import Box, iou
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 
 SHORT_RANGE_FILE = "face_detection_short_range.onnx"
 FULL_RANGE_FILE = "face_detection_full_range.onnx"

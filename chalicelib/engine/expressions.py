@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from chalicelib.engine.labels import LABELS
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 
 MINI_XCEPTION_FILE = "mini_xception.onnx"
 FACEAPI_FILE = "faceapi_expression.onnx"

@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 
 LANDMARK_FILE = "face_landmark.onnx"
 INPUT = 192

@@ -6,46 +6,19 @@ segment and merge functions, with a process pool standing in for the Map state.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.engine.merge import merge
+from chalicelib.engine.planning import plan_segments
 from chalicelib.engine.segment import AnalysisOptions, SegmentResult, analyze_segment
-from chalicelib.engine.video import VideoInfo, probe
-from chalicelib.settings import engine_settings
+from chalicelib.engine.video import probe
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Segment:
-    index: int
-    start: float
-    end: float
-
-
-def plan_segments(
-    info: VideoInfo, segment_seconds: float | None = None, max_segments: int | None = None
-) -> list[Segment]:
-    """Cut the video into near-equal time ranges of about `segment_seconds` (cut on whole seconds), never
-    more than `max_segments`."""
-    settings = engine_settings()
-    seconds = segment_seconds or settings.segment_seconds
-    limit = max_segments or settings.max_segments
-    if seconds <= 0:
-        raise ValueError("segment length must be positive")
-    count = max(1, min(limit, math.ceil(info.duration / seconds - 1e-9)))
-    length = info.duration / count
-    # Cut on whole seconds: the detector's full passes fall on whole seconds of the sample grid.
-    cuts = sorted({round(i * length) for i in range(1, count)} - {0})
-    bounds = [0.0, *(float(c) for c in cuts if c < info.duration), info.duration]
-    return [Segment(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
 def _run_segment(source: str, start: float, end: float, options: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the upright frame
 

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.deps import Deps
 from chalicelib.engine.errors import SourceUnavailable
 from chalicelib.engine.merge import merge
-from chalicelib.engine.runner import plan_segments
+from chalicelib.engine.planning import plan_segments
 from chalicelib.engine.segment import AnalysisOptions, SegmentResult, analyze_segment
 from chalicelib.engine.video import Opener, VideoInfo, probe
 from chalicelib.errors import UNAVAILABLE_ERRORS

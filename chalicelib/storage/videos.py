@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.database import Database
 
+from chalicelib.engine.labels import LABELS
 from chalicelib.errors import BadRequest
 
 PENDING_UPLOAD = "pending_upload"
@@ -64,9 +65,84 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
+def _statistics_pipeline(user_id: str) -> list[dict[str, Any]]:
+    weighted = {
+        label: {"$sum": {"$multiply": ["$duration", f"$summary.distribution.{label}"]}} for label in LABELS
+    }
+    return [
+        {"$match": {"owner": user_id, "status": DONE}},
+        {
+            "$facet": {
+                "totals": [
+                    {
+                        "$group": {
+                            "_id": None,
+                            "videos": {"$sum": 1},
+                            "duration": {"$sum": "$duration"},
+                            "valence": {"$avg": "$summary.valence"},
+                            "expressiveness": {"$avg": "$summary.expressiveness"},
+                            "face_presence": {"$avg": "$summary.face_presence"},
+                            **weighted,
+                        }
+                    }
+                ],
+                "per_video": [
+                    {"$sort": {"created_at": -1}},
+                    {"$limit": 100},
+                    {
+                        "$project": {
+                            "title": 1,
+                            "created_at": 1,
+                            "duration": 1,
+                            "dominant": "$summary.dominant",
+                            "valence": "$summary.valence",
+                        }
+                    },
+                ],
+                "weekly": [
+                    {
+                        "$group": {
+                            "_id": {
+                                "$dateTrunc": {"date": "$created_at", "unit": "week", "startOfWeek": "monday"}
+                            },
+                            "videos": {"$sum": 1},
+                            "duration": {"$sum": "$duration"},
+                            "valence": {"$avg": "$summary.valence"},
+                            "expressiveness": {"$avg": "$summary.expressiveness"},
+                        }
+                    },
+                    {"$sort": {"_id": 1}},
+                ],
+            }
+        },
+    ]
+
+
 class VideoRepository:
     def __init__(self, db: Database) -> None:
         self._videos = db.videos
+
+    def change_fingerprint(self, owner: str) -> str:
+        """Changes whenever one of the owner's videos is created, changes status or is deleted."""
+        found = next(
+            self._videos.aggregate(
+                [
+                    {"$match": {"owner": owner}},
+                    {"$group": {"_id": None, "n": {"$sum": 1}, "last": {"$max": "$updated_at"}}},
+                ]
+            ),
+            None,
+        )
+        if not found:
+            return "0"
+        last = found["last"]
+        return f"{found['n']}-{last.timestamp() if isinstance(last, datetime) else 0:.3f}"
+
+    def statistics(self, owner: str) -> dict[str, Any]:
+        """One aggregation over the owner's analysed videos: `totals` (counts, durations, averages and
+        duration-weighted emotion mass), `per_video` (the latest 100) and `weekly`."""
+        empty: dict[str, Any] = {"totals": [], "per_video": [], "weekly": []}
+        return dict(next(self._videos.aggregate(_statistics_pipeline(owner)), empty))
 
     def create(self, video: dict[str, Any]) -> dict[str, Any]:
         now = _now()

@@ -30,7 +30,7 @@ from chalicelib.engine.evaluation import (
 )
 from chalicelib.engine.expressions import OnnxExpressionClassifier
 from chalicelib.engine.labels import LABELS
-from chalicelib.engine.sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session
 from model.build import TRAINED_DIR
 from model.training.data import DEFAULT_DATASET, ROOT
 
