@@ -127,6 +127,9 @@ class LocalStack:
         for name in ("api", "site", "moto", "redis", "mongo"):
             port = getattr(self.ports, name)
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                # As the servers themselves bind: a port left in TIME_WAIT by a killed run is free, one
+                # with a listener is not.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError:
