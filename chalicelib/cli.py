@@ -116,7 +116,8 @@ def _analyze(args: argparse.Namespace) -> int:
             written.append(str(path))
     summary = analysis["summary"]
     print(
-        f"{args.video.name}: {analysis['video']['duration']:.1f} s, {len(analysis['faces'])} face track(s), "
+        f"{args.video.name}: {report.format_duration(analysis['video']['duration'])}, "
+        f"{len(analysis['faces'])} face track(s), "
         f"dominant {summary['dominant'] or 'no face'}, valence {summary['valence']:+.2f}, "
         f"expressiveness {summary['expressiveness']:.2f}, face presence {100 * summary['face_presence']:.0f}%"
     )

@@ -10,6 +10,7 @@ import csv
 import html
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,18 @@ def time_ticks(duration: float, most: int = 10) -> list[float]:
     return [round(i * step, 1) for i in range(int(duration // step) + 1)]
 
 
+def format_duration(seconds: float) -> str:
+    """A duration as "m:ss" (or "h:mm:ss"), cut to whole seconds, never rounded up.
+
+    The web app's rule too (frontend/src/lib/format.ts `formatDuration`): video players show their clock
+    that way, so a 33.6 s video reads 0:33 in the CLI, the app and the player alike.
+    """
+    total = max(0, math.floor(seconds + 1e-6)) if math.isfinite(seconds) else 0
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def _cards(analysis: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(name, value, hint) of each summary card; attention, looking away and blinks only with signals."""
     s, v = analysis["summary"], analysis["video"]
@@ -131,6 +144,6 @@ def _cards(analysis: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("Expressiveness", f"{s['expressiveness']:.2f}", ""),
         ("Face presence", f"{100 * s['face_presence']:.0f}%", ""),
         ("Faces tracked", str(len(analysis["faces"])), ""),
-        ("Duration", f"{v['duration']:.1f} s", ""),
+        ("Duration", format_duration(v["duration"]), ""),
         *extra,
     ]

@@ -104,7 +104,7 @@ describe('formatting', () => {
     expect(formatDuration(3723)).toBe('1:02:03');
     expect(formatDuration(null)).toBe('—');
     expect(formatTime(2.8)).toBe('0:02.8');
-    expect(formatTime(71.25)).toBe('1:11.3');
+    expect(formatTime(71.25)).toBe('1:11.2'); // cut, never rounded up (the duration rule, format.ts)
     expect(formatLongDuration(75, 'en')).toBe('1 min 15 s');
     expect(formatLongDuration(3723, 'es')).toBe('1 h 02 min');
   });

@@ -1,7 +1,21 @@
-/** "m:ss" (or "h:mm:ss") for a duration in seconds; "—" when unknown. */
+/**
+ * THE DURATION RULE, one for the app, the video player and the CLI (chalicelib/engine/report.py
+ * `format_duration`): a time is cut down to the unit shown, never rounded up, the way video players show
+ * their clock. A 33.6 s video is "0:33" everywhere (the player's controls show 0:33; rounding would say
+ * 0:34), a moment at 59.96 s is "0:59.9". `EPSILON` absorbs binary fractions (0.7 - 0.4 = 0.29999999999999993 is 0.3).
+ */
+const EPSILON = 1e-6;
+
+/** Whole units of `1 / perSecond` seconds in `seconds`, cut down (never rounded up); 0 for bad input. */
+export function truncateTime(seconds: number, perSecond = 1): number {
+  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.floor(seconds * perSecond + EPSILON);
+}
+
+/** "m:ss" (or "h:mm:ss") for a duration in seconds, cut to whole seconds (the duration rule); "—" when unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '—';
-  const total = Math.round(seconds);
+  const total = truncateTime(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
@@ -23,11 +37,11 @@ export function decimalSeparator(locale?: string): string {
 }
 
 /**
- * A moment in a video with tenths: "0:02.8", "1:02:05.2" (with the locale's decimal separator). Rounded to
- * tenths before splitting, so 59.96 is "1:00.0", never "0:60.0".
+ * A moment in a video with tenths: "0:02.8", "1:02:05.2" (with the locale's decimal separator). Cut to
+ * tenths (the duration rule) before splitting, so 59.96 is "0:59.9", inside a "0:59" video.
  */
 export function formatTime(seconds: number, locale?: string): string {
-  const tenths = Math.round(Math.max(0, Number.isFinite(seconds) ? seconds : 0) * 10);
+  const tenths = truncateTime(seconds, 10);
   const h = Math.floor(tenths / 36000);
   const m = Math.floor((tenths % 36000) / 600);
   const rest = tenths % 600;
@@ -35,9 +49,9 @@ export function formatTime(seconds: number, locale?: string): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** A long duration in words-ish form for statistics: "1 h 02 min", "3 min 05 s", "12 s". */
+/** A long duration in words-ish form for statistics: "1 h 02 min", "3 min 05 s", "12 s" (cut, the duration rule). */
 export function formatLongDuration(seconds: number, locale: string): string {
-  const total = Math.round(Math.max(0, seconds));
+  const total = truncateTime(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
