@@ -1,7 +1,10 @@
 """Why an analysis failed: one registry of stable codes a client can translate, which of them a retry can
 fix, and the sentence for the person who uploaded the video (from the state machine's caught error).
 
-No engine imports: the API reads this to tell clients whether to offer "try again".
+No engine imports: the API reads this to tell clients whether to offer "try again". The web app reads the
+same registry from `frontend/src/api/failures.json`, written by `python -m chalicelib.failures` (and
+checked against this module by tests/test_failures.py), and docs/openapi.yaml's `error_code` enum is checked
+against it too.
 """
 
 from __future__ import annotations
@@ -35,6 +38,19 @@ _INPUT_ERRORS = {
 }
 
 
+#: Where the web app reads the registry (relative to the project root).
+FRONTEND_COPY = "frontend/src/api/failures.json"
+
+
+def as_json() -> str:
+    """The registry for the web app: its codes in order (the TypeScript type `FailureCode` is their keys)."""
+    document = {
+        "source": f"chalicelib/failures.py (python -m chalicelib.failures > {FRONTEND_COPY})",
+        "codes": {code: {"retryable": can_retry} for code, can_retry in FAILURES.items()},
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
 def retryable(code: str | None) -> bool:
     return FAILURES.get(code or "unexpected", True)
 
@@ -66,3 +82,7 @@ def failure_reason(error: dict[str, Any] | None) -> tuple[str, str]:
             "an AWS service refused a request of the analysis; try again, or choose the ONNX backend",
         )
     return "unexpected", f"the analysis failed unexpectedly ({name or 'unknown error'}); try again"
+
+
+if __name__ == "__main__":
+    print(as_json(), end="")

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/api/client';
+import failures from '../src/api/failures.json';
+import type { FailureCode } from '../src/api/types';
 import { detectLocale, errorText, plural, translator } from '../src/i18n/core';
 import { messages } from '../src/i18n/messages';
 import { validateEmail, validateLoginPassword, validateNewPassword } from '../src/lib/validation';
@@ -61,12 +63,16 @@ describe('i18n of errors, plurals and numbers', () => {
     'refresh_token_reused', 'not_found', 'conflict', 'not_ready', 'not_uploaded', 'not_failed', 'not_a_video', 'too_large',
     'unavailable', 'misconfigured', 'internal', 'unsupported_media_type', 'quota_exceeded', 'storage_quota_exceeded',
     'invalid_password'];
-  const VIDEO_CODES = ['unreadable_video', 'frame_too_large', 'video_too_long', 'size_mismatch', 'wrong_name',
-    'quota_exceeded', 'too_long', 'service_unavailable', 'aws_refused', 'start_failed', 'interrupted', 'unexpected'];
+  // The server's failure registry (chalicelib/failures.py), as the web app reads it.
+  const VIDEO_CODES = Object.keys(failures.codes) as FailureCode[];
 
   it('has a translation for every API error code and every video error_code', () => {
     for (const c of API_CODES) expect(messages.en, c).toHaveProperty(`error.${c}`);
-    for (const c of VIDEO_CODES) expect(messages.en, c).toHaveProperty(`videoError.${c}`);
+    expect(VIDEO_CODES).toContain('unreadable_video');
+    for (const c of VIDEO_CODES) {
+      expect(messages.en, c).toHaveProperty(`videoError.${c}`);
+      expect(messages.es, c).toHaveProperty(`videoError.${c}`);
+    }
     for (const c of API_CODES) {
       const e = new ApiError(c, 'the server English', 400, c === 'rate_limited' ? 90 : undefined);
       expect(errorText(e, translator('es'))).not.toContain('the server English');

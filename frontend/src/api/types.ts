@@ -1,5 +1,9 @@
+import type failures from './failures.json';
+
 export type Emotion = 'angry' | 'disgust' | 'fear' | 'happy' | 'sad' | 'surprise' | 'neutral';
 export type Distribution = Partial<Record<string, number>>;
+/** Why an analysis failed: the server's registry (chalicelib/failures.py), copied to failures.json. */
+export type FailureCode = keyof typeof failures.codes;
 
 export interface Tokens {
   access_token: string;
@@ -47,19 +51,7 @@ export interface Video {
   updated_at: string;
   error?: string;
   /** Why it failed, as a stable code to translate (only when `failed`). */
-  error_code?:
-    | 'unreadable_video'
-    | 'frame_too_large'
-    | 'video_too_long'
-    | 'size_mismatch'
-    | 'wrong_name'
-    | 'quota_exceeded'
-    | 'too_long'
-    | 'service_unavailable'
-    | 'aws_refused'
-    | 'start_failed'
-    | 'interrupted'
-    | 'unexpected';
+  error_code?: FailureCode;
   /** Whether analysing the same upload again can succeed: offer "try again" only then. */
   retryable: boolean;
   /** Queued or processing with no progress for a while (the server restarts it; the user may retry). */
