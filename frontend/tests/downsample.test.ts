@@ -53,3 +53,23 @@ describe('nearestRow', () => {
     expect(nearestRow([], 1)).toBeUndefined();
   });
 });
+
+describe('downsampleRows with averaged series', () => {
+  it('averages the named series (stacked shares still add up to 1) and keeps the peak of the others', () => {
+    const rows = rowsOf(1000, (i) => (i % 2 ? { happy: 0.3, neutral: 0.7 } : { happy: 0.1, neutral: 0.9 }));
+    const out = downsampleRows(rows, LABELS, 10, LABELS);
+    for (const r of out) {
+      expect(r.happy).toBeCloseTo(0.2, 10);
+      expect((r.happy as number) + (r.neutral as number)).toBeCloseTo(1, 10);
+    }
+    const peaks = downsampleRows(rows, LABELS, 10, ['neutral']);
+    expect(peaks.every((r) => r.happy === 0.3 && Math.abs((r.neutral as number) - 0.8) < 1e-9)).toBe(true);
+  });
+
+  it('a signed series keeps its dips: the mean, not the maximum, and null only where all are null', () => {
+    const rows = rowsOf(1000, (i) => ({ valence: i < 100 ? null : i % 2 ? -0.8 : 0.2 }));
+    const out = downsampleRows(rows, ['valence'], 10, ['valence']);
+    expect(out[0].valence).toBeNull();
+    expect(out.slice(1).every((r) => Math.abs((r.valence as number) + 0.3) < 1e-9)).toBe(true);
+  });
+});
