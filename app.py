@@ -2,15 +2,15 @@
 shapes the response; each Lambda function hands its event to a pipeline step.
 
 Routes (see docs/openapi.yaml): /auth/* for accounts and sessions, /videos for uploads, history and
-results, /stats for a user's statistics, /health for readiness. Every route but /auth/register, /auth/login,
-/auth/refresh and /health goes through the JWT authorizer.
+results, /stats for a user's statistics, /account for privacy (retention, export, erasure), /consent for the
+statement every upload accepts, /health for readiness. Every route but /auth/register, /auth/login,
+/auth/refresh, /consent and /health goes through the JWT authorizer.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote_plus
 
 from chalice import AuthResponse, Chalice, ConvertToMiddleware, CORSConfig, Rate, Response
 from chalice.app import Request
@@ -22,8 +22,10 @@ from chalicelib.auth.tokens import AccessClaims
 from chalicelib.deps import deps
 from chalicelib.health import engine_health, engine_installed, service_health
 from chalicelib.http import json_api, no_content, ok, with_error_shape
-from chalicelib.observability import API_REQUEST_ID, logged_authorizer, logged_invocation, logger, observed
+from chalicelib.observability import API_REQUEST_ID, logged_authorizer, logged_invocation, observed
 from chalicelib.pipeline import start
+from chalicelib.privacy import consent, erase, export
+from chalicelib.privacy import retention as source_retention
 from chalicelib.settings import engine_settings, service_settings
 from chalicelib.validation import json_object
 
@@ -188,6 +190,41 @@ def user_stats() -> Response:
     return ok(video_library.user_stats(deps(), _user()))
 
 
+# --- privacy: consent, retention, export, erasure (docs/privacy.md) ---------------------------------
+
+
+@app.route("/consent", methods=["GET"], cors=cors)
+@json_api
+def consent_statement() -> Response:
+    return ok(consent.statement(service_settings().consent_version))
+
+
+@app.route("/account/settings", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def account_settings() -> Response:
+    return ok(source_retention.account_settings(deps(), _user()))
+
+
+@app.route("/account/settings", methods=["PUT"], cors=cors, authorizer=jwt_auth)
+@json_api
+def update_account_settings() -> Response:
+    return ok(source_retention.update_settings(deps(), _user(), _body()))
+
+
+@app.route("/account/export", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def export_account() -> Response:
+    return ok(export.export_account(deps(), _user(), dict(_request().query_params or {})))
+
+
+@app.route("/account", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@json_api
+def erase_account() -> Response:
+    raw = _request().raw_body
+    erase.erase_account(deps(), _claims(), json_object(raw) if raw else {}, _client_ip())
+    return no_content()
+
+
 # --- health -----------------------------------------------------------------------------------------
 
 
@@ -229,12 +266,7 @@ def on_upload(event: Any) -> None:
 
 @observed("Records[0].s3.object.key", emits_metrics=False)
 def _handle_upload(raw: dict[str, Any], context: Any) -> None:
-    record = raw["Records"][0]["s3"]
-    key = unquote_plus(record["object"]["key"])
-    size = record["object"].get("size")
-    sequencer = str(record["object"].get("sequencer", ""))
-    outcome = start.handle_s3_event(deps(), record["bucket"]["name"], key, sequencer, size, context)
-    logger.info("upload event handled", extra={"key": key, "outcome": outcome})
+    start.handle_s3_event(deps(), raw, context)
 
 
 @app.lambda_function(name="pipeline_probe")
@@ -277,3 +309,11 @@ def watchdog(event: Any) -> None:
     from chalicelib.pipeline import watchdog as sweeper  # no engine: a zip function like the API
 
     sweeper.sweep(deps())
+
+
+# --- retention: source videos deleted when their owner's setting says (chalicelib/privacy/retention.py) ---
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="retention")
+def retention(event: Any) -> None:
+    source_retention.sweep(deps(), source_retention.scheduled_time(event.to_dict()))

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 UPLOAD_PREFIX = "uploads/"
 SEGMENTS_PREFIX = "segments/"
@@ -43,9 +42,10 @@ def upload_key(user_id: str, video_id: str, filename: str) -> str:
     return f"{UPLOAD_PREFIX}{user_id}/{video_id}/{safe_filename(filename)}"
 
 
-def parse_upload_key(raw_key: str) -> UploadKey | None:
-    """The parts of an uploaded object's key (S3 events URL-encode it), or None if it is not one of ours."""
-    match = _KEY.match(unquote_plus(raw_key))
+def parse_upload_key(key: str) -> UploadKey | None:
+    """The parts of an uploaded object's key (as stored: an S3 event's URL-encoded key is decoded once, by
+    its handler), or None if it is not one of ours."""
+    match = _KEY.match(key)
     if not match:
         return None
     return UploadKey(user_id=match["user"], video_id=match["video"], filename=match["name"])

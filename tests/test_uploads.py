@@ -26,7 +26,7 @@ def test_safe_filename(raw: str, safe: str) -> None:
     assert safe_filename(raw) == safe
 
 
-def test_keys_round_trip_and_s3_event_encoding_is_undone() -> None:
+def test_keys_round_trip() -> None:
     key = upload_key(USER, VIDEO, "my talk.mp4")
     assert key == f"uploads/{USER}/{VIDEO}/my_talk.mp4"
     parsed = parse_upload_key(key)
@@ -35,9 +35,8 @@ def test_keys_round_trip_and_s3_event_encoding_is_undone() -> None:
         VIDEO,
         "my_talk.mp4",
     )
-    assert parse_upload_key(f"uploads/{USER}/{VIDEO}/a%2Eb.mp4") == parse_upload_key(
-        f"uploads/{USER}/{VIDEO}/a.b.mp4"
-    )
+    # Decoding is the S3 event handler's, once (chalicelib/pipeline/start.py): an encoded key is not one.
+    assert parse_upload_key(f"uploads/{USER}/{VIDEO}/a%2Eb.mp4") is None
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.cache import CachePersistenceLayer
 
 from chalicelib.deps import Deps
 from chalicelib.observability import logger
-from chalicelib.uploads import parse_upload_key
+from chalicelib.uploads import parse_upload_key, upload_key
 
 IDEMPOTENCY_SECONDS = 3600
 IDEMPOTENCY_PREFIX = "emotionfy-upload"
@@ -79,7 +81,8 @@ def start_execution(deps: Deps, video: dict[str, Any], *, fail_on_error: bool = 
 
 
 def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = None) -> str:
-    """What happened to one uploaded object: `started`, `ignored` (not ours) or `duplicate`."""
+    """What happened to one uploaded object (`key` decoded): `started`, `ignored` (not ours) or
+    `duplicate`."""
     if bucket != deps.settings.uploads_bucket:
         logger.warning("object from an unexpected bucket", extra={"bucket": bucket, "key": key})
         return "ignored"
@@ -93,7 +96,7 @@ def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = 
         known = deps.videos.get(parsed.user_id, parsed.video_id)
         logger.info("upload event ignored", extra={"status": known["status"] if known else "unknown video"})
         return "duplicate" if known else "ignored"
-    if video["key"] != f"uploads/{parsed.user_id}/{parsed.video_id}/{parsed.filename}":
+    if key != upload_key(video["owner"], video["_id"], video["filename"]):  # the key its upload URL pinned
         deps.videos.mark_failed(
             parsed.video_id, "the file was uploaded under a different name than announced", "wrong_name"
         )
@@ -124,8 +127,31 @@ def _idempotency(deps: Deps) -> tuple[IdempotencyConfig, Any]:
     return config, handle
 
 
-def handle_s3_event(deps: Deps, bucket: str, key: str, sequencer: str, size: int | None, context: Any) -> str:
-    """One S3 record, at most once per (bucket, key, sequencer) within the idempotency window."""
+def upload_records(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Bucket, key, sequencer and size of each record of an S3 `ObjectCreated` event. S3 URL-encodes keys
+    in events (a space is `+`): decoded here, once, so the key compares equal to the one `upload_key` made."""
+    records = []
+    for record in S3Event(event).records:
+        item = record.s3.get_object
+        records.append(
+            {
+                "bucket": record.s3.bucket.name,
+                "key": unquote_plus(item.key),
+                "sequencer": item.sequencer,
+                "size": item.size,
+            }
+        )
+    return records
+
+
+def handle_s3_event(deps: Deps, event: dict[str, Any], context: Any) -> list[str]:
+    """Each record of an S3 event, at most once per (bucket, key, sequencer) within the idempotency window;
+    the outcome of each (see `handle_object_created`)."""
     config, handle = _idempotency(deps)
     config.register_lambda_context(context)
-    return str(handle(record={"bucket": bucket, "key": key, "sequencer": sequencer, "size": size}))
+    outcomes = []
+    for record in upload_records(event):
+        outcome = str(handle(record=record))
+        logger.info("upload event handled", extra={"key": record["key"], "outcome": outcome})
+        outcomes.append(outcome)
+    return outcomes
