@@ -1,7 +1,9 @@
 """Serves the built web app (frontend/dist) on loopback, like the S3 + CloudFront site in the cloud.
 
 Unknown paths fall back to index.html (the app routes in the browser), and `/config.json` tells the app
-where the API is, so one build works against any API URL (the cloud writes the same file to the bucket).
+where the API is and the limits the API enforces (`{"apiUrl": ..., "limits": {"maxUploadBytes": ...}}`,
+chalicelib/client_config.py), so one build works against any API (the cloud writes the same file to the
+bucket).
 
 Every answer (the app, `/config.json`, errors) carries the security headers CloudFront's response headers
 policy adds in the cloud (infra/terraform/modules/site, checked against `content_security_policy` here by
@@ -22,6 +24,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+from chalicelib.client_config import site_config
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 #: Connections the listening socket queues while the server is busy accepting (socketserver's default: 5).
@@ -69,7 +73,7 @@ def security_headers(api_origin: str, media_origins: Sequence[str]) -> dict[str,
 
 
 class SiteRequestHandler(SimpleHTTPRequestHandler):
-    api_url = "http://127.0.0.1:8000"
+    config: ClassVar[dict[str, Any]] = {"apiUrl": "http://127.0.0.1:8000"}
     headers_to_send: ClassVar[dict[str, str]] = {}
     server_version = "emotionfy-site"
 
@@ -84,7 +88,7 @@ class SiteRequestHandler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/config.json":
-            body = json.dumps({"apiUrl": self.api_url}).encode()
+            body = json.dumps(self.config).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Cache-Control", "no-store")
@@ -106,7 +110,8 @@ class AcceptingServer(ThreadingHTTPServer):
 
 
 class SiteServer:
-    """The web app on `127.0.0.1:port`, its `/config.json` naming `api_url`.
+    """The web app on `127.0.0.1:port`, its `/config.json` naming `api_url` and the limits of the settings
+    in the environment when it is made (the stack's: the API's).
 
     `media_origins` are where presigned S3 URLs point (uploads and playback; the CSP allows them); by default
     the S3 endpoint the API presigns against here, `AWS_ENDPOINT_URL` (moto's), when it is set."""
@@ -123,8 +128,9 @@ class SiteServer:
             endpoint = os.environ.get("AWS_ENDPOINT_URL")
             media_origins = [endpoint] if endpoint else []
         self.headers = security_headers(origin(api_url), [origin(url) for url in media_origins])
+        self.config = site_config(api_url)
         handler = type(
-            "Handler", (SiteRequestHandler,), {"api_url": api_url, "headers_to_send": self.headers}
+            "Handler", (SiteRequestHandler,), {"config": self.config, "headers_to_send": self.headers}
         )
         self.server = AcceptingServer(("127.0.0.1", port), partial(handler, directory=str(directory)))
         self.thread = threading.Thread(target=self.server.serve_forever, name="site", daemon=True)

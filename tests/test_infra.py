@@ -917,6 +917,26 @@ def test_site_policy_names_the_apis_origin_without_a_cycle() -> None:
     )
 
 
+def test_site_config_carries_the_limits_the_functions_enforce() -> None:
+    """The cloud's /config.json has the local site server's shape: `apiUrl` and `limits`, each limit the
+    setting chalicelib/client_config.py names (in the unit its key names), from the functions' settings."""
+    from chalicelib.client_config import LIMIT_SETTINGS
+
+    config = _resources(MODULES / "site" / "main.tf", "aws_s3_object")["config"]
+    assert config["content"] == "${jsonencode({apiUrl = var.api_url, limits = var.limits})}"
+    assert _modules(DEV / "main.tf")["site"]["limits"] == "${module.lambdas.client_limits}"
+    outputs = {n: b for block in _load(MODULES / "lambdas" / "outputs.tf")["output"] for n, b in block.items()}
+    limits = outputs["client_limits"]["value"]
+    expected = {
+        key: f"${{local.s.{name}}}" if divisor == 1 else f"${{local.s.{name} / {divisor}}}"
+        for key, name, divisor in LIMIT_SETTINGS
+    }
+    assert limits == expected
+    settings = _locals(MODULES / "lambdas" / "main.tf")["environment"]
+    for _, name, _ in LIMIT_SETTINGS:
+        assert any(f"local.s.{name})" in value for value in settings.values()), f"{name} is not set"
+
+
 # --- LocalStack ----------------------------------------------------------------------------------------
 
 

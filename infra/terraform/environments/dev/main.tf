@@ -126,6 +126,7 @@ module "site" {
   access_log_bucket = module.storage.access_log_bucket
   api_url           = module.api.url
   api_origin        = module.api.origin
+  limits            = module.lambdas.client_limits
   uploads_bucket    = module.storage.uploads_bucket
   force_destroy     = var.force_destroy
 }

@@ -38,3 +38,14 @@ output "packaging" {
     }
   }
 }
+
+output "client_limits" {
+  description = "The limits the web app shows, written to the site's /config.json as limits: the settings these functions enforce (chalicelib/client_config.py's keys, checked by tests/test_infra.py)."
+  value = {
+    maxUploadBytes        = local.s.max_upload_bytes
+    maxVideoMinutes       = local.s.max_video_seconds / 60
+    videosPerDay          = local.s.quota_videos_per_day
+    storageBytes          = local.s.quota_storage_bytes
+    analysisMinutesPerDay = local.s.quota_analysis_minutes_per_day
+  }
+}

@@ -41,11 +41,12 @@ module "bucket" {
   }]
 }
 
-# Written by Terraform so the app always points at this deployment's API; never cached.
+# Written by Terraform so the app always points at this deployment's API and shows the limits its functions
+# enforce (devstack/site_server.py serves the same shape locally); never cached.
 resource "aws_s3_object" "config" {
   bucket        = module.bucket.id
   key           = "config.json"
-  content       = jsonencode({ apiUrl = var.api_url })
+  content       = jsonencode({ apiUrl = var.api_url, limits = var.limits })
   content_type  = "application/json"
   cache_control = "no-store"
   kms_key_id    = var.kms_key_arn

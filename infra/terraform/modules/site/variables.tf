@@ -18,6 +18,11 @@ variable "api_url" {
   type        = string
 }
 
+variable "limits" {
+  description = "User-facing limits written to /config.json as limits (modules/lambdas output client_limits: maxUploadBytes, maxVideoMinutes, videosPerDay, storageBytes, analysisMinutesPerDay)."
+  type        = map(number)
+}
+
 variable "price_class" {
   description = "CloudFront price class."
   type        = string
