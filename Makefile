@@ -90,7 +90,7 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 
 # Rebuild the web app only when its sources changed (make run starts in seconds the second time).
-FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) chalicelib/engine/palette.json \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
 frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	cd frontend && npm run build
