@@ -6,5 +6,6 @@ export default defineConfig({
   plugins: [react()],
   build: { outDir: 'dist', sourcemap: false, chunkSizeWarningLimit: 1200 },
   server: { port: 5173, host: '127.0.0.1' },
-  test: { environment: 'node', include: ['tests/**/*.test.ts'] },
+  // Unit tests run in node; component tests (*.test.tsx) ask for a DOM with `// @vitest-environment happy-dom`.
+  test: { environment: 'node', include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'] },
 });

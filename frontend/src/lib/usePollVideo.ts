@@ -1,8 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, type ApiClient } from '../api/client';
 import type { Video } from '../api/types';
 
 const TERMINAL = new Set(['done', 'failed']);
+
+/** Whether the analysis of this video has ended (nothing more to poll for). */
+export function isTerminal(video: Video): boolean {
+  return TERMINAL.has(video.status);
+}
 
 /** Whether polling should give up on this error: signed out (401) or the video is gone (404). */
 export function isFatalPollError(e: unknown): boolean {
@@ -16,47 +21,54 @@ export function backoffMs(failures: number, baseMs = 1000, maxMs = 10_000): numb
 }
 
 /**
- * Polls GET /videos/{id} every `intervalMs` while the video is not done or failed. Errors are reported and
- * retried with exponential backoff (1 s → 10 s); a 401 or 404 stops the polling.
+ * Polls GET /videos/{id} for every id in `ids`, every `intervalMs`, handing each fresh video to `onVideo`.
+ * The caller decides what to poll (and stops polling a video by leaving it out of `ids`); the polling
+ * restarts only when the set of ids changes, not when `onVideo` does. Errors are reported and retried with
+ * exponential backoff (up to 10 s); a 401 or 404 stops the polling until `ids` changes.
  */
-export function usePollVideo(client: ApiClient, initial: Video | null, intervalMs = 1000) {
-  const [video, setVideo] = useState<Video | null>(initial);
+export function usePollVideos(client: ApiClient, ids: readonly string[], onVideo: (v: Video) => void, intervalMs = 1000) {
   const [error, setError] = useState<unknown>(null);
-  const id = video?.id;
-  const terminal = video ? TERMINAL.has(video.status) : true;
+  const onVideoRef = useRef(onVideo);
+  onVideoRef.current = onVideo;
+  const key = ids.join(',');
 
   useEffect(() => {
-    setVideo(initial);
     setError(null);
-  }, [initial]);
-
-  useEffect(() => {
-    if (!id || terminal) return;
+    if (!key) return;
+    const list = key.split(',');
     let live = true;
     let failures = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const tick = async () => {
-      try {
-        const v = await client.getVideo(id);
-        if (!live) return;
-        failures = 0;
-        setError(null);
-        setVideo(v);
-        if (!TERMINAL.has(v.status)) timer = setTimeout(tick, intervalMs);
-      } catch (e) {
-        if (!live) return;
-        setError(e);
-        if (isFatalPollError(e)) return;
-        failures++;
-        timer = setTimeout(tick, backoffMs(failures, intervalMs));
+      const results = await Promise.allSettled(list.map((id) => client.getVideo(id)));
+      if (!live) return;
+      let failure: unknown = null;
+      for (const r of results) {
+        if (r.status === 'fulfilled') onVideoRef.current(r.value);
+        else failure = r.reason;
       }
+      setError(failure);
+      if (failure != null && isFatalPollError(failure)) return;
+      failures = failure != null ? failures + 1 : 0;
+      timer = setTimeout(tick, failure != null ? backoffMs(failures, intervalMs) : intervalMs);
     };
     timer = setTimeout(tick, intervalMs);
     return () => {
       live = false;
       if (timer) clearTimeout(timer);
     };
-  }, [client, id, terminal, intervalMs]);
+  }, [client, key, intervalMs]);
 
+  return { error };
+}
+
+/** One video kept current until it is done or failed (the upload panel and the results page). */
+export function usePollVideo(client: ApiClient, initial: Video | null, intervalMs = 1000) {
+  const [video, setVideo] = useState<Video | null>(initial);
+  useEffect(() => {
+    setVideo(initial);
+  }, [initial]);
+  const ids = video && !isTerminal(video) ? [video.id] : [];
+  const { error } = usePollVideos(client, ids, setVideo, intervalMs);
   return { video, setVideo, error };
 }

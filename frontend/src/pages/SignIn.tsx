@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { Field } from '../components/Field';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { errorText, useI18n } from '../i18n';
+import { useForm } from '../lib/useForm';
 import { validateEmail, validateLoginPassword } from '../lib/validation';
 
 export function SignIn() {
@@ -12,32 +12,20 @@ export function SignIn() {
   const navigate = useNavigate();
   const location = useLocation();
   const state = (location.state ?? {}) as { from?: string; registered?: boolean; email?: string };
-  const [email, setEmail] = useState(state.email ?? '');
-  const [password, setPassword] = useState('');
-  const [touched, setTouched] = useState({ email: false, password: false });
-  const [submitted, setSubmitted] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [serverError, setServerError] = useState<unknown>(null);
   usePageTitle(t('auth.signIn'));
-
-  const emailErr = validateEmail(email);
-  const passwordErr = validateLoginPassword(password);
-  const show = (field: 'email' | 'password') => submitted || touched[field];
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    setSubmitted(true);
-    setServerError(null);
-    if (emailErr || passwordErr) return;
-    setBusy(true);
-    try {
-      await signIn(email, password);
+  const form = useForm({
+    initial: { email: state.email ?? '', password: '' },
+    validate: (v) => ({ email: validateEmail(v.email), password: validateLoginPassword(v.password) }),
+    onSubmit: async (v) => {
+      await signIn(v.email, v.password);
       navigate(state.from && state.from !== '/signin' ? state.from : '/', { replace: true });
-    } catch (err) {
-      setServerError(err);
-      setBusy(false);
-    }
-  }
+    },
+  });
+  const { serverError } = form;
+  const fieldError = (f: 'email' | 'password') => {
+    const key = form.error(f);
+    return key ? t(key) : null;
+  };
 
   return (
     <section className="auth-card" aria-labelledby="signin-title">
@@ -58,31 +46,18 @@ export function SignIn() {
           {errorText(serverError, t)}
         </p>
       )}
-      <form onSubmit={onSubmit} noValidate>
-        <Field
-          label={t('auth.email')}
-          type="email"
-          name="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          onBlur={() => setTouched((s) => ({ ...s, email: true }))}
-          error={show('email') && emailErr ? t(emailErr) : null}
-          required
-        />
+      <form onSubmit={form.submit} noValidate>
+        <Field label={t('auth.email')} type="email" autoComplete="email" {...form.bind('email')} error={fieldError('email')} required />
         <Field
           label={t('auth.password')}
           type="password"
-          name="password"
           autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          onBlur={() => setTouched((s) => ({ ...s, password: true }))}
-          error={show('password') && passwordErr ? t(passwordErr) : null}
+          {...form.bind('password')}
+          error={fieldError('password')}
           required
         />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? t('auth.signingIn') : t('auth.signIn')}
+        <button type="submit" className="btn btn-primary btn-block" disabled={form.busy}>
+          {form.busy ? t('auth.signingIn') : t('auth.signIn')}
         </button>
       </form>
       <p className="switch">

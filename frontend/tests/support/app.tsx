@@ -1,0 +1,72 @@
+// Shared by the component tests: a video record, a fake API behind a real ApiClient, and the app's providers.
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { MemoryRouter } from 'react-router-dom';
+import { ApiClient, memoryStore } from '../../src/api/client';
+import type { Video } from '../../src/api/types';
+import { AuthProvider } from '../../src/auth';
+import { I18nProvider, STORAGE_KEY, type Locale } from '../../src/i18n';
+
+export function video(overrides: Partial<Video> = {}): Video {
+  return {
+    id: 'a'.repeat(32),
+    title: 'Viewer 1',
+    filename: 'viewer.mp4',
+    content_type: 'video/mp4',
+    size: 1000,
+    backend: 'onnx',
+    status: 'queued',
+    progress: { done: 0, total: 0 },
+    duration: null,
+    created_at: '2026-01-01T00:00:00+00:00',
+    updated_at: '2026-01-01T00:00:00+00:00',
+    retryable: false,
+    ...overrides,
+  };
+}
+
+export interface Call {
+  method: string;
+  path: string;
+  body: any;
+  auth: string | undefined;
+}
+
+export const json = (status: number, body?: unknown) =>
+  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+/**
+ * An ApiClient whose every request goes to `handler` (and is recorded in `calls`); signed in unless told
+ * otherwise (/auth/login and /auth/me are answered here, unrecorded).
+ */
+export async function fakeApi(handler: (call: Call) => Response | Promise<Response>, { signedIn = true } = {}) {
+  const calls: Call[] = [];
+  const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const call: Call = {
+      method: init?.method ?? 'GET',
+      path: String(url).replace('http://api.test', ''),
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      auth: headers.Authorization,
+    };
+    if (call.path === '/auth/login') return json(200, { access_token: 'access', refresh_token: 'refresh', expires_in: 3600 });
+    if (call.path === '/auth/me') return json(200, { id: 'u1', email: 'ana@example.com', name: 'Ana' });
+    calls.push(call);
+    return handler(call);
+  }) as typeof globalThis.fetch;
+  const client = new ApiClient({ baseUrl: 'http://api.test', fetch, store: memoryStore() });
+  if (signedIn) await client.login('ana@example.com', 'a long passphrase');
+  return { client, calls };
+}
+
+/** Renders `ui` inside the app's providers (language, session, router at `path`), in `locale`. */
+export function renderInApp(ui: ReactElement, client: ApiClient, locale: Locale = 'en', path = '/') {
+  window.localStorage.setItem(STORAGE_KEY, locale);
+  return render(
+    <I18nProvider>
+      <AuthProvider client={client}>
+        <MemoryRouter initialEntries={[path]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>{ui}</MemoryRouter>
+      </AuthProvider>
+    </I18nProvider>,
+  );
+}
