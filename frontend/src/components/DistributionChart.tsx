@@ -10,7 +10,8 @@ import { useEmotionLabel } from './EmotionChip';
 export const DistributionChart = memo(function DistributionChart({ data, label, height = 240 }: { data: DistributionDatum[]; label: string; height?: number }) {
   const { locale } = useI18n();
   const name = useEmotionLabel();
-  // A stable array: Recharts replays its animation whenever the data array changes.
+  // A stable array, so a re-render hands Recharts the same data. Its bar animation is off (a redraw during
+  // it could leave the bars half-drawn); styles.css reveals the bars once instead.
   const rows = useMemo(() => data.map((d) => ({ ...d, name: name(d.label) })), [data, name]);
   return (
     <figure className="chart-figure" role="figure" aria-label={label}>
@@ -26,7 +27,7 @@ export const DistributionChart = memo(function DistributionChart({ data, label, 
               formatter={(v: number) => [formatPercent(v, locale, 1), '']}
               separator=""
             />
-            <Bar dataKey="value" radius={[0, 4, 4, 0]} animationDuration={800}>
+            <Bar dataKey="value" radius={[0, 4, 4, 0]} isAnimationActive={false}>
               {rows.map((d) => (
                 <Cell key={d.label} fill={emotionColor(d.label)} />
               ))}

@@ -5,7 +5,7 @@ import { useClient } from '../auth';
 import { AttentionCard } from '../components/AttentionCard';
 import { DistributionChart } from '../components/DistributionChart';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
-import { EmotionTimeline } from '../components/EmotionTimeline';
+import { EmotionTimeline, type TimelineView } from '../components/EmotionTimeline';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { ErrorState, Loading, PollError } from '../components/States';
 import { AnalysisProgress, canRetry, failureReason } from '../components/VideoProgress';
@@ -13,7 +13,8 @@ import { StatusBadge } from '../components/StatusBadge';
 import { useI18n } from '../i18n';
 import { downloadBlob } from '../lib/download';
 import { emotionColor } from '../lib/emotions';
-import { formatDate, formatDuration, formatPercent, formatSigned, formatTime } from '../lib/format';
+import { formatDate, formatDuration, formatNumber, formatPercent, formatSigned, formatTime } from '../lib/format';
+import { modelSentence } from '../lib/modelInfo';
 import {
   REACTION_SERIES,
   analysisToReactionRows,
@@ -75,8 +76,48 @@ const SummaryCards = memo(function SummaryCards({ analysis }: { analysis: Analys
   );
 });
 
+/** What analysed the video, in words; the engine's names and settings on demand. */
+const ModelNote = memo(function ModelNote({ analysis }: { analysis: Analysis }) {
+  const { t, locale } = useI18n();
+  const m = analysis.model;
+  const smoothing = m.smoothing
+    ? `${m.smoothing.filter}, ${m.smoothing.pooling}, τ = ${formatNumber(m.smoothing.tau, locale)} s`
+    : t('common.none');
+  const facts: [string, string][] = [
+    [t('results.tech.backend'), m.backend],
+    [t('results.tech.model'), m.version],
+    [t('results.tech.detector'), m.detector],
+    [t('results.tech.fps'), formatNumber(m.sample_fps, locale)],
+    [t('results.tech.smoothing'), smoothing],
+    [t('results.tech.segments'), formatNumber(analysis.segments, locale)],
+    [t('results.tech.format'), String(analysis.format)],
+  ];
+  return (
+    <div className="model-note">
+      <p className="muted small" data-testid="model-sentence">{modelSentence(t, m)}</p>
+      <details className="tech-details">
+        <summary>{t('results.technical')}</summary>
+        <dl>
+          {facts.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
+      </details>
+    </div>
+  );
+});
+
+const CHART_VIEWS: { view: TimelineView; label: 'results.chartLines' | 'results.chartStacked' | 'results.chartRibbon' }[] = [
+  { view: 'lines', label: 'results.chartLines' },
+  { view: 'stacked', label: 'results.chartStacked' },
+  { view: 'ribbon', label: 'results.chartRibbon' },
+];
+
 function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) {
-  const { t, tn, locale } = useI18n();
+  const { t, locale } = useI18n();
   const client = useClient();
   const name = useEmotionLabel();
   const videoRef = useRef<HTMLVideoElement>(null);
@@ -94,6 +135,8 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
   useEffect(loadMedia, [loadMedia]);
 
   const [view, setView] = useState<'emotions' | 'reactions'>('emotions');
+  const [chartView, setChartView] = useState<TimelineView>('lines');
+  const [raw, setRaw] = useState(false);
   const reactions = hasReactions(analysis);
   const showReactions = reactions && view === 'reactions';
   const rows = useMemo(
@@ -153,13 +196,7 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
           ) : (
             <Loading />
           )}
-          <p className="muted small">
-            {t('results.model', {
-              model: `${analysis.model.backend} · ${analysis.model.version}`,
-              fps: analysis.model.sample_fps,
-              segments: tn('results.segments', analysis.segments),
-            })}
-          </p>
+          <ModelNote analysis={analysis} />
         </section>
         <section className="panel chart-panel" aria-labelledby="timeline-title">
           <div className="panel-head">
@@ -194,7 +231,37 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
               </select>
             </label>
           </div>
-          <EmotionTimeline rows={rows} labels={labels} duration={duration} currentTime={currentTime} onSeek={seek} />
+          <div className="timeline-controls">
+            {!showReactions && (
+              <div className="segmented" role="group" aria-label={t('results.chartLabel')}>
+                {CHART_VIEWS.map(({ view: v, label }) => (
+                  <button
+                    key={v}
+                    type="button"
+                    className={`btn btn-small${chartView === v ? ' btn-primary' : ' btn-secondary'}`}
+                    aria-pressed={chartView === v}
+                    onClick={() => setChartView(v)}
+                  >
+                    {t(label)}
+                  </button>
+                ))}
+              </div>
+            )}
+            <label className="check-field">
+              <input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} />
+              <span>{t('results.rawSamples')}</span>
+            </label>
+          </div>
+          <EmotionTimeline
+            rows={rows}
+            labels={labels}
+            duration={duration}
+            currentTime={currentTime}
+            onSeek={seek}
+            view={showReactions ? 'lines' : chartView}
+            raw={raw}
+            valence={!showReactions}
+          />
         </section>
       </div>
       <div className="results-grid results-grid-lower">
