@@ -1,32 +1,17 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
-import {
-  Bar,
-  CartesianGrid,
-  Cell,
-  ComposedChart,
-  Legend,
-  Line,
-  Pie,
-  PieChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip } from 'recharts';
 import type { Stats } from '../api/types';
 import { useClient } from '../auth';
 import { DistributionChart } from '../components/DistributionChart';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
+import { WeeklyTrend } from '../components/WeeklyTrend';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useI18n } from '../i18n';
 import { emotionColor } from '../lib/emotions';
-import { formatDate, formatDay, formatDuration, formatLongDuration, formatNumber, formatPercent, formatSigned } from '../lib/format';
+import { formatDate, formatDuration, formatLongDuration, formatNumber, formatPercent, formatSigned } from '../lib/format';
 import { statsToChartData } from '../lib/shape';
-
-/** Expressiveness in the weekly trend (its own percent axis, in the same colour). */
-const WEEKLY_EXPRESSIVENESS = '#8a5a00';
 
 /** Legend entries in the ink colour (Recharts paints them in the series colour by default). */
 const legendText = (value: string) => <span className="legend-text">{value}</span>;
@@ -105,7 +90,7 @@ export function StatsPage() {
                         outerRadius="82%"
                         paddingAngle={data.dominantCounts.length > 1 ? 2 : 0}
                         strokeWidth={data.dominantCounts.length > 1 ? 1 : 0}
-                        animationDuration={800}
+                        isAnimationActive={false}
                       >
                         {data.dominantCounts.map((d) => (
                           <Cell key={d.label} fill={emotionColor(d.label === 'none' ? null : d.label)} />
@@ -121,34 +106,7 @@ export function StatsPage() {
           </div>
           <section className="panel" aria-labelledby="weekly-title">
             <h2 id="weekly-title">{t('stats.weekly')}</h2>
-            <figure className="chart-figure" role="figure" aria-label={t('stats.weeklyLabel')}>
-              <div className="chart-box" style={{ height: 280 }}>
-                <ResponsiveContainer width="100%" height="100%">
-                  <ComposedChart data={data.weekly} margin={{ top: 8, right: 8, bottom: 4, left: 0 }}>
-                    <CartesianGrid stroke="#e6eaee" strokeDasharray="3 3" />
-                    <XAxis dataKey="week" tickFormatter={(w: string) => formatDay(w, locale)} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" />
-                    <YAxis yAxisId="score" domain={[-1, 1]} ticks={[-1, -0.5, 0, 0.5, 1]} tickFormatter={(v: number) => formatSigned(v, locale)} tick={{ fontSize: 12, fill: '#2f5d62' }} stroke="#2f5d62" width={50} />
-                    <YAxis yAxisId="pct" domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={(v: number) => formatPercent(v, locale)} tick={{ fontSize: 12, fill: WEEKLY_EXPRESSIVENESS }} stroke={WEEKLY_EXPRESSIVENESS} width={58} />
-                    <YAxis yAxisId="count" orientation="right" allowDecimals={false} tick={{ fontSize: 12, fill: '#5b6670' }} stroke="#c5ccd3" width={36} />
-                    <Tooltip
-                      labelFormatter={(w: string) => t('stats.week', { date: formatDay(w, locale) })}
-                      formatter={(v: number, n: string, item: { dataKey?: unknown }) => [
-                        item.dataKey === 'expressiveness'
-                          ? formatPercent(v, locale)
-                          : item.dataKey === 'valence'
-                            ? formatSigned(v, locale)
-                            : formatNumber(v, locale),
-                        n,
-                      ]}
-                    />
-                    <Legend wrapperStyle={{ fontSize: 13 }} formatter={legendText} />
-                    <Bar yAxisId="count" dataKey="videos" name={t('stats.weekVideos')} fill="#a9c9cb" radius={[4, 4, 0, 0]} barSize={28} />
-                    <Line yAxisId="score" type="monotone" dataKey="valence" name={t('results.valence')} stroke="#2f5d62" strokeWidth={2.2} dot={{ r: 3 }} />
-                    <Line yAxisId="pct" type="monotone" dataKey="expressiveness" name={t('results.expressiveness')} stroke={WEEKLY_EXPRESSIVENESS} strokeWidth={2.2} dot={{ r: 3 }} />
-                  </ComposedChart>
-                </ResponsiveContainer>
-              </div>
-            </figure>
+            <WeeklyTrend weeks={data.weekly} label={t('stats.weeklyLabel')} />
           </section>
           <section className="panel" aria-labelledby="pervideo-title">
             <h2 id="pervideo-title">{t('stats.dominantPerVideo')}</h2>
