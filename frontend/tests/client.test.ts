@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, loadApiUrl, memoryStore, toApiError } from '../src/api/client';
+import { ApiClient, ApiError, loadConfig, memoryStore, toApiError } from '../src/api/client';
 import { errorText, translator } from '../src/i18n/core';
 
 type Handler = (req: { method: string; path: string; headers: Record<string, string>; body: any }) => Response | Promise<Response>;
@@ -247,15 +247,27 @@ describe('errors', () => {
   });
 });
 
-describe('loadApiUrl', () => {
+describe('loadConfig', () => {
   beforeEach(() => vi.restoreAllMocks());
-  it('reads apiUrl from /config.json', async () => {
-    const f = vi.fn(async () => json(200, { apiUrl: 'https://api.example.com' }));
-    expect(await loadApiUrl(f as unknown as typeof fetch)).toBe('https://api.example.com');
+  it('reads apiUrl and the upload limit from /config.json, and the client carries the limits', async () => {
+    const doc = { apiUrl: 'https://api.example.com', limits: { maxUploadBytes: 7340032, videosPerDay: 40 } };
+    const f = vi.fn(async () => json(200, doc));
+    const config = await loadConfig(f as unknown as typeof fetch);
+    expect(config).toEqual({ apiUrl: 'https://api.example.com', limits: { maxUploadBytes: doc.limits.maxUploadBytes } });
     expect(f).toHaveBeenCalledWith('/config.json', expect.anything());
+    expect(new ApiClient({ baseUrl: config.apiUrl, limits: config.limits }).limits.maxUploadBytes).toBe(doc.limits.maxUploadBytes);
   });
   it('falls back to the local API when there is no config', async () => {
-    expect(await loadApiUrl((async () => new Response('nope', { status: 404 })) as unknown as typeof fetch)).toBe('http://127.0.0.1:8000');
-    expect(await loadApiUrl((async () => { throw new TypeError('offline'); }) as unknown as typeof fetch)).toBe('http://127.0.0.1:8000');
+    const none = { apiUrl: 'http://127.0.0.1:8000', limits: { maxUploadBytes: null } };
+    expect(await loadConfig((async () => new Response('nope', { status: 404 })) as unknown as typeof fetch)).toEqual(none);
+    expect(await loadConfig((async () => { throw new TypeError('offline'); }) as unknown as typeof fetch)).toEqual(none);
+    expect(await loadConfig((async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch)).toEqual(none);
+  });
+  it('leaves a missing or nonsensical limit to the API instead of guessing one', async () => {
+    for (const limits of [undefined, {}, { maxUploadBytes: '500' }, { maxUploadBytes: -1 }, { maxUploadBytes: 0 }]) {
+      const config = await loadConfig((async () => json(200, { apiUrl: 'https://api.example.com', limits })) as unknown as typeof fetch);
+      expect(config.limits.maxUploadBytes, JSON.stringify(limits)).toBeNull();
+    }
+    expect(new ApiClient({ baseUrl: 'http://api.test' }).limits.maxUploadBytes).toBeNull();
   });
 });

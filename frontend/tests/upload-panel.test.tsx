@@ -6,7 +6,7 @@ import { ApiError } from '../src/api/client';
 import type { PresignedPost } from '../src/api/types';
 import { UploadPanel } from '../src/components/UploadPanel';
 import type { Uploader } from '../src/lib/useUpload';
-import { fakeApi, json, renderInApp, video, type Call } from './support/app';
+import { configFrom, fakeApi, json, renderInApp, video, type Call } from './support/app';
 
 const ID = 'c'.repeat(32);
 const POST: PresignedPost = { url: 'http://s3.test/uploads', fields: { key: `uploads/${ID}` } };
@@ -105,6 +105,32 @@ describe('UploadPanel', () => {
     expect(screen.getByText('Choose a video file first.')).toBeTruthy();
     expect(calls).toHaveLength(0);
     client.clearTokens();
+  });
+
+  it('checks the size against the limit /config.json states, and leaves it to the API when none is stated', async () => {
+    // Any limit the servers write works the same: the test takes it from the configuration document.
+    const config = await configFrom({ apiUrl: 'http://api.test', limits: { maxUploadBytes: 1536, videosPerDay: 40 } });
+    const limit = config.limits.maxUploadBytes!;
+    const { client, calls } = await fakeApi(uploadApi(), { config });
+    const user = setup();
+    renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} />, client);
+    expect(screen.getByText('Up to 1.5 KB.')).toBeTruthy();
+    await user.upload(screen.getByLabelText('Video file'), mp4(limit + 512));
+    expect(screen.getByRole('alert').textContent).toBe('This video is 2 KB; the largest video you can upload is 1.5 KB.');
+    expect(screen.queryByText(/Selected:/)).toBeNull();
+    await user.upload(screen.getByLabelText('Video file'), mp4(limit));
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByText(/^Selected: viewer.mp4/)).toBeTruthy();
+    expect(calls).toHaveLength(0);
+    cleanup();
+    client.clearTokens();
+
+    const unconfigured = await fakeApi(uploadApi(), { config: await configFrom({ apiUrl: 'http://api.test' }) });
+    renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} />, unconfigured.client);
+    expect(screen.queryByText(/^Up to/)).toBeNull();
+    await user.upload(screen.getByLabelText('Video file'), mp4(limit * 10));
+    expect(screen.getByText(/^Selected: viewer.mp4/)).toBeTruthy();
+    unconfigured.client.clearTokens();
   });
 
   it('when the file does not reach storage, says why and deletes the record it created', async () => {

@@ -54,6 +54,8 @@ export interface ClientOptions {
   onSessionEnd?: () => void;
   /** Share of `expires_in` after which the access token is refreshed proactively. */
   refreshAt?: number;
+  /** The API's limits from /config.json (see loadConfig), for checks before a request. */
+  limits?: Limits;
 }
 
 /** Parses a failed response into an ApiError; the API always answers `{"error": {"code", "message"}}`. */
@@ -93,6 +95,7 @@ export class ApiClient {
   private generation = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   onSessionEnd?: () => void;
+  readonly limits: Limits;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -100,6 +103,7 @@ export class ApiClient {
     this.store = opts.store ?? memoryStore();
     this.onSessionEnd = opts.onSessionEnd;
     this.refreshAt = opts.refreshAt ?? 0.8;
+    this.limits = opts.limits ?? NO_LIMITS;
   }
 
   /** Whether a request can be authenticated now (an access token) or after a refresh (a refresh token). */
@@ -357,15 +361,48 @@ export function uploadWithProgress(
   });
 }
 
-/** The API URL from `/config.json` (written next to the app wherever it is served), else the local default. */
-export async function loadApiUrl(fetchImpl: typeof fetch = fetch): Promise<string> {
-  const fallback = 'http://127.0.0.1:8000';
+/**
+ * The limits the API enforces, as `/config.json` names them (chalicelib/client_config.py writes them from the
+ * same settings the API reads). Null: the configuration did not say, and the API's own answer is the check.
+ */
+export interface Limits {
+  maxUploadBytes: number | null;
+}
+
+/** The web app's `/config.json`, written next to the app wherever it is served. */
+export interface AppConfig {
+  apiUrl: string;
+  limits: Limits;
+}
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:8000';
+
+/** No limit known: the browser checks nothing itself and the API's 413 `too_large` says it. */
+export const NO_LIMITS: Limits = { maxUploadBytes: null };
+
+function positive(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
+}
+
+/**
+ * Reads `/config.json` (`{"apiUrl", "limits": {"maxUploadBytes", ...}}`). Without it (dev server, offline)
+ * the API is the local default; a limit that is absent or not a positive number is left to the API
+ * rather than guessed here, so the app never holds a second copy of a server setting.
+ */
+export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<AppConfig> {
+  const fallback: AppConfig = { apiUrl: DEFAULT_API_URL, limits: NO_LIMITS };
+  let cfg: unknown;
   try {
     const res = await fetchImpl('/config.json', { cache: 'no-store' });
     if (!res.ok) return fallback;
-    const cfg = await res.json();
-    return typeof cfg?.apiUrl === 'string' && cfg.apiUrl ? cfg.apiUrl : fallback;
+    cfg = await res.json();
   } catch {
     return fallback;
   }
+  if (!cfg || typeof cfg !== 'object') return fallback;
+  const { apiUrl, limits } = cfg as { apiUrl?: unknown; limits?: Record<string, unknown> };
+  return {
+    apiUrl: typeof apiUrl === 'string' && apiUrl ? apiUrl : DEFAULT_API_URL,
+    limits: { maxUploadBytes: positive(limits && typeof limits === 'object' ? limits.maxUploadBytes : undefined) },
+  };
 }

@@ -12,9 +12,6 @@ import { ErrorState, PollError } from './States';
 import { StatusBadge } from './StatusBadge';
 import { AnalysisProgress, canRetry, failureReason } from './VideoProgress';
 
-/** The API's upload limit (EMOTIONFY_MAX_UPLOAD_BYTES, 500 MB by default): checked here first. */
-const MAX_UPLOAD_BYTES = 500 * 1024 * 1024;
-
 interface Props {
   /** The uploaded video, whenever it changes (created, then every poll). */
   onVideo: (v: Video) => void;
@@ -34,7 +31,8 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
   const [title, setTitle] = useState('');
   const [backend, setBackend] = useState<Backend>('onnx');
   const [dragging, setDragging] = useState(false);
-  const maxBytes = MAX_UPLOAD_BYTES;
+  // The API's upload limit as /config.json states it: checked here first (none stated: the API checks).
+  const maxBytes = client.limits.maxUploadBytes;
   const upload = useUpload(client, maxBytes, { onCreated: onVideo, onRemoved, uploader });
   const { video, setVideo, error: pollError } = usePollVideo(client, upload.created);
   const { retry, retrying, retryError } = useRetryVideo(client, upload.setCreated);

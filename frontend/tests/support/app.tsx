@@ -2,7 +2,7 @@
 import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router-dom';
-import { ApiClient, memoryStore } from '../../src/api/client';
+import { ApiClient, loadConfig, memoryStore, type AppConfig } from '../../src/api/client';
 import type { Video } from '../../src/api/types';
 import { AuthProvider } from '../../src/auth';
 import { I18nProvider, STORAGE_KEY, type Locale } from '../../src/i18n';
@@ -39,7 +39,10 @@ export const json = (status: number, body?: unknown) =>
  * An ApiClient whose every request goes to `handler` (and is recorded in `calls`); signed in unless told
  * otherwise (/auth/login and /auth/me are answered here, unrecorded).
  */
-export async function fakeApi(handler: (call: Call) => Response | Promise<Response>, { signedIn = true } = {}) {
+export async function fakeApi(
+  handler: (call: Call) => Response | Promise<Response>,
+  { signedIn = true, config }: { signedIn?: boolean; config?: AppConfig } = {},
+) {
   const calls: Call[] = [];
   const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
     const headers = (init?.headers ?? {}) as Record<string, string>;
@@ -54,7 +57,7 @@ export async function fakeApi(handler: (call: Call) => Response | Promise<Respon
     calls.push(call);
     return handler(call);
   }) as typeof globalThis.fetch;
-  const client = new ApiClient({ baseUrl: 'http://api.test', fetch, store: memoryStore() });
+  const client = new ApiClient({ baseUrl: 'http://api.test', fetch, store: memoryStore(), limits: config?.limits });
   if (signedIn) await client.login('ana@example.com', 'a long passphrase');
   return { client, calls };
 }
@@ -69,4 +72,9 @@ export function renderInApp(ui: ReactElement, client: ApiClient, locale: Locale 
       </AuthProvider>
     </I18nProvider>,
   );
+}
+
+/** The app's configuration as loadConfig reads it from a served `/config.json` document. */
+export function configFrom(doc: unknown): Promise<AppConfig> {
+  return loadConfig((async () => json(200, doc)) as typeof globalThis.fetch);
 }
