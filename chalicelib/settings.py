@@ -141,6 +141,22 @@ class ServiceSettings:
     #: Analyses the watchdog starts again by itself after an infrastructure failure, before it gives up
     #: and leaves the video `failed` for the user to retry.
     automatic_retries: int = field(default_factory=lambda: _env_int("EMOTIONFY_AUTOMATIC_RETRIES", 2))
+    #: The consent statement every upload must carry (chalicelib/privacy/consent.py has its texts).
+    consent_version: str = field(default_factory=lambda: _env("EMOTIONFY_CONSENT_VERSION", "2026-12-01"))
+    #: Days a source video is kept after its analysis for a user who chose nothing (0: deleted right after).
+    default_retention_days: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_DEFAULT_RETENTION_DAYS", 30)
+    )
+    #: How long an account export's download link works; the zip is deleted once it has expired.
+    export_url_seconds: int = field(default_factory=lambda: _env_int("EMOTIONFY_EXPORT_URL_SECONDS", 3600))
+    #: Bytes of source videos one export may carry (it is built in the API function's memory and /tmp).
+    export_max_video_bytes: int = field(
+        default_factory=lambda: _env_int("EMOTIONFY_EXPORT_MAX_VIDEO_BYTES", 400 * 1024**2)
+    )
+    #: How often the local stack runs the retention sweep (the cloud runs it on an EventBridge schedule).
+    retention_interval_seconds: float = field(
+        default_factory=lambda: _env_float("EMOTIONFY_RETENTION_INTERVAL_SECONDS", 3600.0)
+    )
 
 
 def service_settings() -> ServiceSettings:

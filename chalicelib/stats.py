@@ -22,6 +22,11 @@ from chalicelib.storage.videos import VideoRepository
 _KEY = "stats:{}:{}"
 
 
+def cache_pattern(user_id: str) -> str:
+    """A Redis SCAN pattern matching every cached answer of the user (erasing an account)."""
+    return _KEY.format(user_id, "*")
+
+
 def fingerprint(db: Database, user_id: str) -> str:
     """Changes whenever one of the user's videos is created, changes status or is deleted."""
     return VideoRepository(db).change_fingerprint(user_id)

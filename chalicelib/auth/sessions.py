@@ -24,6 +24,7 @@ _FAMILY = "rtf:{}"  # family id -> set of its token hashes
 _REVOKED = "rtf:{}:revoked"
 _DENIED = "deny:{}"  # access-token jti denied until it expires
 _SUCCESSOR = "rt:{}:next"  # the token that replaced a spent one, kept for the grace period
+_USER_FAMILIES = "rtu:{}"  # user id -> set of the families of their sign-ins (erasing an account)
 REUSE_GRACE_SECONDS = 20
 
 
@@ -51,6 +52,8 @@ class SessionStore:
         pipe.expire(_TOKEN.format(digest), self._ttl)
         pipe.sadd(_FAMILY.format(family), digest)
         pipe.expire(_FAMILY.format(family), self._ttl)
+        pipe.sadd(_USER_FAMILIES.format(user_id), family)
+        pipe.expire(_USER_FAMILIES.format(user_id), self._ttl)
         pipe.execute()
         return token
 
@@ -109,6 +112,17 @@ class SessionStore:
             pipe.delete(_TOKEN.format(digest.decode()), _SUCCESSOR.format(digest.decode()))
         pipe.delete(_FAMILY.format(family))
         pipe.execute()
+
+    def revoke_user(self, user_id: str) -> int:
+        """Sign the user out everywhere (an erased account): every family of theirs is revoked, so each
+        access and refresh token of every sign-in stops working, and the index naming them is removed.
+        What is left are the families' revocation marks, which name no user. The number of families."""
+        key = _USER_FAMILIES.format(user_id)
+        families = [member.decode() for member in cast(set[bytes], self._redis.smembers(key))]
+        for family in families:
+            self.revoke_family(family)
+        self._redis.delete(key)
+        return len(families)
 
     def deny_access_token(self, jti: str, expires_at: int) -> None:
         remaining = expires_at - int(time.time())

@@ -26,3 +26,13 @@ class AnalysisRepository:
 
     def delete(self, video_id: str, owner: str) -> None:
         self._analyses.delete_one({"_id": video_id, "owner": owner})
+
+    def owned_by(self, owner: str) -> list[dict[str, Any]]:
+        """Every stored Analysis of `owner` as `{"video_id", "analysis"}` (an export)."""
+        return [
+            {"video_id": found["_id"], "analysis": found["analysis"]}
+            for found in self._analyses.find({"owner": owner}).sort("_id", 1)
+        ]
+
+    def delete_all(self, owner: str) -> int:
+        return int(self._analyses.delete_many({"owner": owner}).deleted_count)

@@ -32,3 +32,5 @@ def ensure_indexes(db: Database) -> None:
     )
     db.videos.create_index([("status", ASCENDING), ("updated_at", ASCENDING)], name="status_updated")
     db.analyses.create_index([("owner", ASCENDING)], name="analyses_owner")
+    # The retention sweep: sources due for deletion (chalicelib/privacy/retention.py).
+    db.videos.create_index([("retention.delete_source_after", ASCENDING)], name="retention_due")

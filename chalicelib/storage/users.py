@@ -50,3 +50,18 @@ class UserRepository:
 
     def by_id(self, user_id: str) -> dict[str, Any] | None:
         return self._users.find_one({"_id": user_id})
+
+    def settings(self, user_id: str) -> dict[str, Any] | None:
+        """The choices the user made (`retention_days`, ...); None when there is no such user."""
+        found = self._users.find_one({"_id": user_id}, {"settings": 1})
+        if found is None:
+            return None
+        return dict(found.get("settings") or {})
+
+    def set_retention_days(self, user_id: str, days: int | None) -> bool:
+        """`days` None keeps source videos until the user deletes them."""
+        result = self._users.update_one({"_id": user_id}, {"$set": {"settings.retention_days": days}})
+        return result.matched_count == 1
+
+    def delete(self, user_id: str) -> bool:
+        return self._users.delete_one({"_id": user_id}).deleted_count == 1

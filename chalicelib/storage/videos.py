@@ -33,6 +33,14 @@ STATUSES = (PENDING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED)
 
 _VIDEO_ID = re.compile(r"[0-9a-f]{32}")
 
+#: The retention of a video's source (chalicelib/privacy/retention.py): when its analysis ended, when the
+#: source is to be deleted (absent or None: kept), when it was, and whether its S3 tag still has to follow.
+ANALYSED_AT = "retention.analysed_at"
+DELETE_AFTER = "retention.delete_source_after"
+SOURCE_DELETED = "retention.source_deleted_at"
+TAG_PENDING = "retention.tag_pending"
+FINISHED = (DONE, FAILED)
+
 
 def new_video_id() -> str:
     """32 hex characters: valid as an S3 key part and as a Step Functions execution name."""
@@ -211,8 +219,11 @@ class VideoRepository:
             counters["automatic_retries"] = 1
         else:
             changes["automatic_retries"] = 0  # the user's retry gets the watchdog's help again
+        # A new analysis gets a new retention plan when it ends; a video whose source was deleted by its
+        # retention cannot be analysed again.
+        changes["retention"] = {}
         return self._videos.find_one_and_update(
-            {"_id": video_id, "owner": owner, "status": status},
+            {"_id": video_id, "owner": owner, "status": status, SOURCE_DELETED: None},
             {"$set": changes, "$inc": counters},
             return_document=ReturnDocument.AFTER,
         )
@@ -299,7 +310,10 @@ class VideoRepository:
                     {
                         "$group": {
                             "_id": None,
-                            "bytes": {"$sum": "$size"},
+                            # a source deleted by its retention no longer takes storage
+                            "bytes": {
+                                "$sum": {"$cond": [{"$ifNull": [f"${SOURCE_DELETED}", False]}, 0, "$size"]}
+                            },
                             "recent": {"$sum": {"$cond": [{"$gte": ["$created_at", since]}, 1, 0]}},
                         }
                     },
@@ -336,3 +350,75 @@ class VideoRepository:
 
     def delete(self, owner: str, video_id: str) -> bool:
         return self._videos.delete_one({"_id": video_id, "owner": owner}).deleted_count == 1
+
+    # --- everything of one owner (export, erasure) ---
+
+    def owned_by(self, owner: str) -> list[dict[str, Any]]:
+        """Every video of `owner`, oldest first."""
+        return list(self._videos.find({"owner": owner}).sort([("created_at", 1), ("_id", 1)]))
+
+    def delete_all(self, owner: str) -> int:
+        return int(self._videos.delete_many({"owner": owner}).deleted_count)
+
+    # --- retention of the source video ---
+
+    def plan_retention(
+        self, video_id: str, analysed_at: datetime, delete_after: datetime | None
+    ) -> dict[str, Any] | None:
+        """Record when the analysis ended and when the source goes (None: kept); its S3 tag is to follow.
+        None: the video is not finished, or its source is already gone."""
+        return self._videos.find_one_and_update(
+            {"_id": video_id, "status": {"$in": list(FINISHED)}, SOURCE_DELETED: None},
+            {"$set": {ANALYSED_AT: analysed_at, DELETE_AFTER: delete_after, TAG_PENDING: True}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def unplanned(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Finished videos with no retention plan yet (the merge step could not plan it, or a video
+        finished before retention existed, or one that failed)."""
+        query = {"status": {"$in": list(FINISHED)}, ANALYSED_AT: {"$exists": False}}
+        return list(self._videos.find(query).sort("updated_at", 1).limit(limit))
+
+    def with_source_planned(self, owner: str) -> list[dict[str, Any]]:
+        """The owner's finished videos that have a plan and still have their source (a new setting)."""
+        query = {"owner": owner, "status": {"$in": list(FINISHED)}, ANALYSED_AT: {"$exists": True}}
+        return list(self._videos.find({**query, SOURCE_DELETED: None}))
+
+    def due_sources(self, now: datetime, owner: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Finished videos whose source is due for deletion at `now` and still there."""
+        query: dict[str, Any] = {
+            "status": {"$in": list(FINISHED)},
+            DELETE_AFTER: {"$lte": now},
+            SOURCE_DELETED: None,
+        }
+        if owner is not None:
+            query["owner"] = owner
+        return list(self._videos.find(query).sort(DELETE_AFTER, 1).limit(limit))
+
+    def claim_source_deletion(self, video_id: str, now: datetime) -> dict[str, Any] | None:
+        """Mark the source deleted before deleting it, so that no retry can start on a vanishing file;
+        None when it is not due any more (a new setting, a retry, already deleted)."""
+        query = {
+            "_id": video_id,
+            "status": {"$in": list(FINISHED)},
+            DELETE_AFTER: {"$lte": now},
+            SOURCE_DELETED: None,
+        }
+        return self._videos.find_one_and_update(
+            query, {"$set": {SOURCE_DELETED: now}}, return_document=ReturnDocument.AFTER
+        )
+
+    def release_source_deletion(self, video_id: str) -> None:
+        """The deletion failed (storage unreachable): the next sweep tries again."""
+        self._videos.update_one({"_id": video_id}, {"$set": {SOURCE_DELETED: None}})
+
+    def tags_pending(self, owner: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Videos whose source's S3 retention tag does not follow their plan yet."""
+        query: dict[str, Any] = {TAG_PENDING: True, SOURCE_DELETED: None}
+        if owner is not None:
+            query["owner"] = owner
+        return list(self._videos.find(query).limit(limit))
+
+    def tag_done(self, video_id: str, delete_after: datetime | None) -> None:
+        """The tag follows the plan it was computed from (a newer plan leaves it pending)."""
+        self._videos.update_one({"_id": video_id, DELETE_AFTER: delete_after}, {"$set": {TAG_PENDING: False}})
