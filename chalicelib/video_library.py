@@ -20,6 +20,7 @@ from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, T
 from chalicelib.failures import retryable
 from chalicelib.observability import logger
 from chalicelib.pipeline.start import execution_arn, execution_status, start_execution
+from chalicelib.privacy import consent, retention
 from chalicelib.storage.videos import DONE, FAILED, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
 from chalicelib.uploads import (
     delete_prefix,
@@ -76,7 +77,12 @@ def view(video: dict[str, Any], stale_seconds: int | None = None) -> dict[str, A
     stalled = _stalled(video, stale_seconds)
     if stalled:
         shown["stalled"] = True
-    shown["retryable"] = stalled or (video["status"] == FAILED and retryable(shown.get("error_code")))
+    shown["consent"] = consent.view(video)
+    shown["retention"] = retention.view(video)
+    source_kept = shown["retention"]["source_deleted_at"] is None
+    shown["retryable"] = source_kept and (
+        stalled or (video["status"] == FAILED and retryable(shown.get("error_code")))
+    )
     if video.get("summary"):
         shown["summary"] = video["summary"]
     return shown
@@ -96,6 +102,7 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
     backend = string(body, "backend", required=False, max_length=20) or "onnx"
     if backend not in BACKENDS:
         raise BadRequest(f"'backend' must be one of {', '.join(BACKENDS)}", code="invalid_field")
+    agreed = consent.parse(body, deps.settings.consent_version)
     _check_upload_quotas(deps, user_id, size)
     video_id = new_video_id()
     bucket = deps.settings.uploads_bucket
@@ -111,6 +118,7 @@ def create_video(deps: Deps, user_id: str, body: dict[str, Any]) -> dict[str, An
             "backend": backend,
             "bucket": bucket,
             "key": key,
+            "consent": agreed,
         }
     )
     seconds = deps.settings.upload_url_seconds
@@ -181,6 +189,7 @@ def media_url(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     video = _owned(deps, user_id, video_id)
     if video["status"] == "pending_upload":
         raise Conflict("the video has not been uploaded yet", code="not_uploaded")
+    retention.ensure_source(video)  # 410 once the retention deleted it; its results stay
     seconds = deps.settings.media_url_seconds
     url = presigned_get(deps.s3, video["bucket"], video["key"], seconds)
     return {"url": url, "expires_in": seconds, "content_type": video["content_type"]}
@@ -205,6 +214,10 @@ def retry_video(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
     status = video["status"]
     if status == DONE:
         raise Conflict("the video is already analysed; nothing to retry", code="not_failed")
+    if retention.view(video)["source_deleted_at"] is not None:
+        raise Conflict(
+            "the video itself was deleted by the retention setting; upload it again", code="source_deleted"
+        )
     if status == PENDING_UPLOAD and object_size(deps.s3, video["bucket"], video["key"]) is None:
         raise Conflict("the video has not been uploaded yet", code="not_uploaded")
     if status in (QUEUED, PROCESSING) and execution_status(deps, video) == "RUNNING":

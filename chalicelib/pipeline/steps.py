@@ -31,6 +31,7 @@ from chalicelib.engine.video import Opener, VideoInfo, probe
 from chalicelib.errors import UNAVAILABLE_ERRORS
 from chalicelib.failures import failure_reason
 from chalicelib.observability import logger, metrics, tracer
+from chalicelib.privacy import retention
 from chalicelib.settings import engine_settings
 from chalicelib.storage.objects import S3ObjectReader
 from chalicelib.storage.videos import DONE, PROCESSING, QUEUED
@@ -179,6 +180,15 @@ def analyze_segment_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     return {"key": key}
 
 
+def _plan_retention(deps: Deps, video_id: str) -> None:
+    """When the source goes (with 0 days: now). Never fails the analysis: the hourly retention sweep
+    plans what this could not."""
+    try:
+        retention.after_analysis(deps, video_id)
+    except Exception:
+        logger.exception("retention could not be planned; the sweep will")
+
+
 @transient_errors
 def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     """Stitch the segment results into the Analysis, store it, then mark the video done.
@@ -206,6 +216,7 @@ def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
             deps.analyses.delete(video_id, video["owner"])
         if now is None or now["status"] != DONE:
             raise VideoGone(f"video {video_id} left the pipeline during its merge")
+    _plan_retention(deps, video_id)
     metrics.add_metric(name="VideosAnalysed", unit="Count", value=1)
     metrics.add_metric(name="VideoSeconds", unit="Seconds", value=float(analysis["video"]["duration"]))
     logger.info("analysis stored", extra={"faces": len(analysis["faces"]), "dominant": summary["dominant"]})
