@@ -35,6 +35,7 @@ from devstack.site_server import SITE_DIR, SiteServer
 
 UPLOAD_HANDLER = "on_upload"
 WATCHDOG = "watchdog"
+RETENTION = "retention"
 STATE_MACHINE = "emotionfy-analysis"
 LAMBDA_RUNTIME = "python3.11"
 
@@ -60,6 +61,8 @@ class LocalStack:
     persist_uploads: bool = True
     #: Run the watchdog every `EMOTIONFY_WATCHDOG_INTERVAL_SECONDS` (the cloud's EventBridge schedule).
     run_watchdog: bool = True
+    #: Run the retention sweep every `EMOTIONFY_RETENTION_INTERVAL_SECONDS` (the cloud's hourly schedule).
+    run_retention: bool = True
     #: Serve the built web app (frontend/dist) on `ports.site` when it has been built.
     serve_site: bool = True
 
@@ -68,8 +71,8 @@ class LocalStack:
         self.mongo = MongoServer(self.ports.mongo, self.data_dir / "mongodb")
         self.moto = MotoServer(self.ports.moto)
         self.s3_disk = S3OnDisk(self.data_dir / "s3", {self.bucket})
-        self._watchdog_stop = threading.Event()
-        self._watchdog: threading.Thread | None = None
+        self._timers_stop = threading.Event()
+        self._timers: list[threading.Thread] = []
         self.lambdas: InProcessLambdas | None = None
         self.api: ApiServer | None = None
         self.site: SiteServer | None = None
@@ -165,10 +168,21 @@ class LocalStack:
         self.lambdas = InProcessLambdas(handlers)
         self.lambdas.install()
         self._provision()
-        if self.run_watchdog:
-            self._watchdog_stop.clear()
-            self._watchdog = threading.Thread(target=self._watchdog_loop, name="watchdog", daemon=True)
-            self._watchdog.start()
+        self._timers_stop.clear()
+        from chalicelib.settings import service_settings
+
+        settings = service_settings()
+        timers = [
+            (self.run_watchdog, WATCHDOG, settings.watchdog_interval_seconds),
+            (self.run_retention, RETENTION, settings.retention_interval_seconds),
+        ]
+        for wanted, name, interval in timers:
+            if wanted:
+                timer = threading.Thread(
+                    target=self._timer_loop, args=(name, interval), name=name, daemon=True
+                )
+                timer.start()
+                self._timers.append(timer)
         self.api = ApiServer(self.app_module.app, "127.0.0.1", self.ports.api, self.cors_origin)
         self.api.start()
         if self.serve_site and (SITE_DIR / "index.html").is_file():
@@ -261,30 +275,34 @@ class LocalStack:
 
     def run_watchdog_once(self) -> None:
         """What the cloud's schedule does: invoke the `watchdog` function with a scheduled event."""
+        self._run_scheduled(WATCHDOG)
+
+    def run_retention_once(self, now: datetime | None = None) -> None:
+        """Invoke the `retention` function with a scheduled event due at `now` (the sweep's clock)."""
+        self._run_scheduled(RETENTION, now)
+
+    def _run_scheduled(self, name: str, now: datetime | None = None) -> None:
         assert self.app_module is not None, "the stack is running"
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        due = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {
             "version": "0",
             "account": "123456789012",
             "id": str(uuid.uuid4()),
             "detail-type": "Scheduled Event",
             "source": "aws.events",
-            "time": now,
+            "time": due,
             "region": "us-east-1",
             "resources": [],
             "detail": {},
         }
-        getattr(self.app_module, WATCHDOG)(event, LambdaContext(function_name=WATCHDOG))
+        getattr(self.app_module, name)(event, LambdaContext(function_name=name))
 
-    def _watchdog_loop(self) -> None:
-        from chalicelib.settings import service_settings
-
-        interval = service_settings().watchdog_interval_seconds
-        while not self._watchdog_stop.wait(interval):
+    def _timer_loop(self, name: str, interval: float) -> None:
+        while not self._timers_stop.wait(interval):
             try:
-                self.run_watchdog_once()
+                self._run_scheduled(name)
             except Exception as exc:  # a store is down: the next round tries again
-                print(f"watchdog: {type(exc).__name__}: {exc}", flush=True)
+                print(f"{name}: {type(exc).__name__}: {exc}", flush=True)
 
     def stop(self) -> None:
         if self.site is not None:
@@ -293,10 +311,10 @@ class LocalStack:
         if self.api is not None:
             self.api.stop()
             self.api = None
-        self._watchdog_stop.set()
-        if self._watchdog is not None:
-            self._watchdog.join(timeout=30)
-            self._watchdog = None
+        self._timers_stop.set()
+        for timer in self._timers:
+            timer.join(timeout=30)
+        self._timers = []
         self.s3_disk.uninstall()
         if self.lambdas is not None:
             self.lambdas.uninstall()
