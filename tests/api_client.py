@@ -31,6 +31,15 @@ class Api:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.http = requests.Session()
+        self._consent_version: str | None = None
+
+    def consent(self, language: str = "en") -> dict[str, Any]:
+        """The `consent` object of an upload: the current statement (GET /consent), accepted."""
+        if self._consent_version is None:
+            statement = self.call("GET", "/consent")
+            assert statement.status_code == 200, statement.text
+            self._consent_version = str(statement.json()["version"])
+        return {"given": True, "text_version": self._consent_version, "language": language}
 
     def call(
         self, method: str, path: str, account: Account | None = None, **kwargs: Any
@@ -52,7 +61,13 @@ class Api:
     def create_video(
         self, account: Account, path: Path, content_type: str = "video/mp4", **extra: Any
     ) -> dict:
-        body = {"filename": path.name, "content_type": content_type, "size": path.stat().st_size, **extra}
+        body = {
+            "filename": path.name,
+            "content_type": content_type,
+            "size": path.stat().st_size,
+            "consent": self.consent(),
+            **extra,
+        }
         created = self.call("POST", "/videos", account, json=body)
         assert created.status_code == 201, created.text
         return created.json()

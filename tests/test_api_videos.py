@@ -135,7 +135,7 @@ def test_an_upload_of_another_size_than_announced_fails(
 
 
 def test_titles_keep_the_original_name_and_times_read_back_unchanged(api: Api, account: Account) -> None:
-    body = {"filename": "視頻 Привет.mp4", "content_type": "video/mp4", "size": 10}
+    body = {"filename": "視頻 Привет.mp4", "content_type": "video/mp4", "size": 10, "consent": api.consent()}
     created = api.call("POST", "/videos", account, json=body).json()["video"]
     assert created["title"] == "視頻 Привет.mp4"
     again = api.call("GET", f"/videos/{created['id']}", account).json()
@@ -172,7 +172,7 @@ def test_a_presigned_put_upload_is_analysed_too(api: Api, account: Account) -> N
 
 
 def test_oversize_and_non_video_uploads_are_refused(api: Api, account: Account) -> None:
-    base = {"filename": "a.mp4", "content_type": "video/mp4", "size": 1000}
+    base = {"filename": "a.mp4", "content_type": "video/mp4", "size": 1000, "consent": api.consent()}
     too_big = api.call("POST", "/videos", account, json={**base, "size": MAX_UPLOAD_BYTES + 1})
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large"
     for content_type in ("image/png", "application/octet-stream", "video/", "text/html"):

@@ -50,7 +50,10 @@ def test_redis_down_is_503_and_the_api_recovers(api: Api, account: Account, stac
 
 def test_mongodb_down_is_503_and_the_api_recovers(api: Api, account: Account, stack: LocalStack) -> None:
     created = api.call(
-        "POST", "/videos", account, json={"filename": "a.mp4", "content_type": "video/mp4", "size": 10}
+        "POST",
+        "/videos",
+        account,
+        json={"filename": "a.mp4", "content_type": "video/mp4", "size": 10, "consent": api.consent()},
     )
     assert created.status_code == 201
     stack.mongo.stop()
@@ -59,7 +62,10 @@ def test_mongodb_down_is_503_and_the_api_recovers(api: Api, account: Account, st
         assert "MongoDB" in _unavailable(api.call("GET", "/auth/me", account))
         assert "MongoDB" in _unavailable(
             api.call(
-                "POST", "/videos", account, json={"filename": "b.mp4", "content_type": "video/mp4", "size": 9}
+                "POST",
+                "/videos",
+                account,
+                json={"filename": "b.mp4", "content_type": "video/mp4", "size": 9, "consent": api.consent()},
             )
         )
         health = api.call("GET", "/health")

@@ -202,7 +202,7 @@ def test_videos_per_day_and_storage_are_limited_before_anything_is_made(
     api: Api, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _set_quotas(monkeypatch, quota_videos_per_day=2, quota_storage_bytes=10_000)
-    body = {"filename": "a.mp4", "content_type": "video/mp4", "size": 4_000}
+    body = {"filename": "a.mp4", "content_type": "video/mp4", "size": 4_000, "consent": api.consent()}
     assert api.call("POST", "/videos", account, json=body).status_code == 201
     too_big = api.call("POST", "/videos", account, json={**body, "size": 6_001})
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "storage_quota_exceeded"
