@@ -137,7 +137,7 @@ def upload_records(event: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "bucket": record.s3.bucket.name,
                 "key": unquote_plus(item.key),
-                "sequencer": item.sequencer,
+                "sequencer": str(item.raw_event.get("sequencer", "")),  # moto sends none
                 "size": item.size,
             }
         )
