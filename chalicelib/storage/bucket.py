@@ -61,8 +61,11 @@ def set_retention_tag(s3: Any, bucket: str, key: str, days: int | None) -> bool:
     from botocore.exceptions import ClientError
 
     try:
-        tags = [] if days is None else [{"Key": RETENTION_TAG, "Value": str(days)}]
-        s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tags})
+        if days is None:
+            s3.delete_object_tagging(Bucket=bucket, Key=key)
+        else:
+            tags = [{"Key": RETENTION_TAG, "Value": str(days)}]
+            s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tags})
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
             return False
