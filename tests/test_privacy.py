@@ -93,7 +93,7 @@ def test_the_consent_statement_is_public_in_spanish_and_english(api: Api) -> Non
 def test_an_upload_without_the_consent_of_the_people_filmed_is_refused(api: Api, account: Account) -> None:
     base = {"filename": "a.mp4", "content_type": "video/mp4", "size": 1000}
     good = api.consent()
-    refused = [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({}, "consent_required"),
         ({"consent": None}, "consent_required"),
         ({"consent": True}, "consent_required"),
@@ -400,7 +400,7 @@ def test_no_face_crop_or_landmark_image_is_ever_stored(
         assert _face_data(json.loads(raw)) == [], key
 
     db = deps().db
-    holding = {}
+    holding: dict[str, list[dict[str, Any]]] = {}
     for name in db.list_collection_names():
         for document in db[name].find():
             if owner.user_id in repr(document) or video_id in repr(document):
