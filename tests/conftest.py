@@ -1,4 +1,11 @@
-"""Shared fixtures: the built models, the fixture data, and the analysis of each fixture video (once)."""
+"""Shared fixtures: the built models, the fixture data, the analysis of each fixture video (once), the local
+stack; and the test tiers.
+
+Tiers (markers, set here; `make test` runs them all):
+- `unit`: tests/unit/, pure logic with small in-memory fakes, no servers, no models (seconds);
+- `stack`: every test that needs the local stack's real servers (the `stack` fixture, or the `faults` tier);
+- the rest, unmarked: the engine, the models, the CLI, the deployment code, single small servers.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,23 @@ from tests.api_client import MAX_UPLOAD_BYTES, Account, Api
 from tests.synthetic import FER_DIR, FIXTURES, VIDEOS_DIR
 
 FIXTURE_VIDEOS = sorted(VIDEOS_DIR.glob("*.mp4"))
+UNIT_DIR = Path(__file__).parent / "unit"
+#: Fixtures that start servers or need the models or the fixture data: no unit test may use one.
+NOT_FOR_UNIT_TESTS = {"stack", "api", "account", "model_dir", "options", "fixture_analyses", "fixtures_dir"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.path.is_relative_to(UNIT_DIR):
+            if fixtures & NOT_FOR_UNIT_TESTS:
+                raise pytest.UsageError(
+                    f"{item.nodeid} is a unit test but uses {sorted(fixtures & NOT_FOR_UNIT_TESTS)}"
+                )
+            item.add_marker(pytest.mark.unit)
+        if "stack" in fixtures or item.get_closest_marker("faults"):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
