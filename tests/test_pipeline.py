@@ -131,6 +131,11 @@ def test_a_duplicated_s3_event_starts_one_execution(api: Api, account: Account, 
     created = api.create_video(account, VIDEO)
     video_id, key = created["video"]["id"], created["upload"]["fields"]["key"]
     assert api.post_upload(created, VIDEO).status_code in (200, 204)  # S3 sends its event
+    # S3's own notification queued it, not the watchdog (which waits EMOTIONFY_WATCHDOG_STALE_SECONDS)
+    deadline = time.monotonic() + 10
+    while api.call("GET", f"/videos/{video_id}", account).json()["status"] == "pending_upload":
+        assert time.monotonic() < deadline, "the upload's S3 event was not handled"
+        time.sleep(0.1)
     # S3 delivers at least once: the same record again, three times, while the analysis runs
     for _ in range(3):
         _deliver(stack, _s3_event(stack, key, "0055AED6DCD90281E5"))

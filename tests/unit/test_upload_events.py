@@ -62,6 +62,9 @@ def test_every_record_is_read_and_its_key_decoded_once() -> None:
     records = upload_records(_event(quote_plus(key), quote(key, safe=""), "uploads/a+b%2Bc.mp4"))
     assert [r["key"] for r in records] == [key, key, "uploads/a b+c.mp4"], "%2B is a plus, decoded once"
     assert records[0] == {"bucket": BUCKET, "key": key, "sequencer": "000", "size": 10}
+    bare = _event(key)
+    del bare["Records"][0]["s3"]["object"]["sequencer"]  # moto's notifications carry none
+    assert upload_records(bare)[0]["sequencer"] == ""
 
 
 def test_the_announced_upload_starts_its_analysis_once(deps: Deps) -> None:
