@@ -5,6 +5,7 @@ import { Layout } from './components/Layout';
 import { PageHeading, usePageTitle } from './components/PageHeading';
 import { ErrorState, Loading } from './components/States';
 import { useI18n } from './i18n';
+import { Account } from './pages/Account';
 import { Home } from './pages/Home';
 import { Register } from './pages/Register';
 import { Results } from './pages/Results';
@@ -60,6 +61,7 @@ export function App() {
         <Route path="/" element={<RequireAuth><Home /></RequireAuth>} />
         <Route path="/videos/:id" element={<RequireAuth><Results /></RequireAuth>} />
         <Route path="/stats" element={<RequireAuth><StatsPage /></RequireAuth>} />
+        <Route path="/account" element={<RequireAuth><Account /></RequireAuth>} />
         <Route path="*" element={<RequireAuth><NotFound /></RequireAuth>} />
       </Routes>
     </Layout>

@@ -271,3 +271,61 @@ describe('loadConfig', () => {
     expect(new ApiClient({ baseUrl: 'http://api.test' }).limits.maxUploadBytes).toBeNull();
   });
 });
+
+describe('privacy routes (issue 13)', () => {
+  it('reads the consent statement without a session', async () => {
+    const statement = { version: '2026-12-01', statements: { en: 'They agreed.', es: 'Aceptaron.' } };
+    const { fetch, calls } = fakeFetch(() => json(200, statement));
+    const client = new ApiClient({ baseUrl: 'http://api.test', fetch });
+    expect(await client.consent()).toEqual(statement);
+    expect(calls[0]).toMatchObject({ method: 'GET', path: '/consent' });
+    expect(calls[0].headers.Authorization).toBeUndefined();
+  });
+
+  it('settings, export and erase call their routes', async () => {
+    const server = fakeServer();
+    const inner = server.handler;
+    const { fetch, calls } = fakeFetch(async (req) => {
+      if (req.path === '/account/settings') return req.method === 'PUT' ? json(200, req.body) : json(200, { retention_days: 30 });
+      if (req.path.startsWith('/account/export')) return json(200, { url: 'http://s3.test/x.zip', expires_at: '2026-12-01T00:00:00Z', size: 10 });
+      if (req.path === '/account') return new Response(null, { status: 204 });
+      return inner(req);
+    });
+    const store = memoryStore();
+    const client = new ApiClient({ baseUrl: 'http://api.test', fetch, store });
+    await client.login('ana@example.com', 'pw');
+    expect(await client.accountSettings()).toEqual({ retention_days: 30 });
+    expect(await client.updateAccountSettings({ retention_days: null })).toEqual({ retention_days: null });
+    expect(calls.at(-1)).toMatchObject({ method: 'PUT', path: '/account/settings', body: { retention_days: null } });
+    await client.exportAccount(true);
+    expect(calls.at(-1)?.path).toBe('/account/export?videos=true');
+    await client.exportAccount(false);
+    expect(calls.at(-1)?.path).toBe('/account/export?videos=false');
+    await client.deleteAccount('pw');
+    expect(calls.at(-1)).toMatchObject({ method: 'DELETE', path: '/account', body: { password: 'pw' } });
+    expect(calls.at(-1)?.headers.Authorization).toBe('Bearer access-1');
+    // the account is gone: so is the session here, and signing out asks the server nothing
+    expect(client.hasSession).toBe(false);
+    expect(store.get()).toBeNull();
+    const before = calls.length;
+    await client.logout();
+    expect(calls).toHaveLength(before);
+  });
+
+  it('a wrong password when erasing is an answer about the password: no refresh, the session stays', async () => {
+    const onSessionEnd = vi.fn();
+    const server = fakeServer();
+    const inner = server.handler;
+    const { fetch, calls } = fakeFetch(async (req) =>
+      req.path === '/account' ? apiError(401, 'invalid_credentials', 'the password is wrong') : inner(req),
+    );
+    const client = new ApiClient({ baseUrl: 'http://api.test', fetch, onSessionEnd });
+    await client.login('ana@example.com', 'pw');
+    const err = await client.deleteAccount('nope').catch((e) => e);
+    expect(err).toMatchObject({ code: 'invalid_credentials', status: 401 });
+    expect(calls.map((c) => c.path)).toEqual(['/auth/login', '/account']);
+    expect(onSessionEnd).not.toHaveBeenCalled();
+    expect(client.hasAccessToken).toBe(true);
+    client.clearTokens();
+  });
+});

@@ -6,7 +6,7 @@ import { ApiError } from '../src/api/client';
 import type { PresignedPost } from '../src/api/types';
 import { UploadPanel } from '../src/components/UploadPanel';
 import type { Uploader } from '../src/lib/useUpload';
-import { configFrom, fakeApi, json, renderInApp, video, type Call } from './support/app';
+import { configFrom, fakeApi, json, renderInApp, STATEMENT, video, type Call } from './support/app';
 
 const ID = 'c'.repeat(32);
 const POST: PresignedPost = { url: 'http://s3.test/uploads', fields: { key: `uploads/${ID}` } };
@@ -63,12 +63,26 @@ describe('UploadPanel', () => {
     expect(screen.getByText('Selected: viewer.mp4 (1,000 B)')).toBeTruthy();
     await user.type(screen.getByLabelText('Title'), 'Trailer, viewer 1');
     await user.click(screen.getByLabelText('Amazon Rekognition'));
-    await user.click(screen.getByRole('button', { name: 'Upload and analyse' }));
+    const submit = screen.getByRole('button', { name: 'Upload and analyse' });
+    expect(screen.getByText(STATEMENT.statements.en)).toBeTruthy();
+    expect(submit.hasAttribute('disabled')).toBe(true);
+    await user.click(submit);
+    expect(calls).toHaveLength(0);
+    await user.click(screen.getByLabelText('The people in this video agreed to be filmed and analysed.'));
+    expect(submit.hasAttribute('disabled')).toBe(false);
+    await user.click(submit);
 
     expect(calls[0]).toMatchObject({
       method: 'POST',
       path: '/videos',
-      body: { filename: 'viewer.mp4', content_type: 'video/mp4', size: 1000, title: 'Trailer, viewer 1', backend: 'rekognition' },
+      body: {
+        filename: 'viewer.mp4',
+        content_type: 'video/mp4',
+        size: 1000,
+        title: 'Trailer, viewer 1',
+        backend: 'rekognition',
+        consent: { given: true, text_version: STATEMENT.version, language: 'en' },
+      },
     });
     expect(gate.sent[0].post).toEqual(POST);
     expect(screen.getByRole('progressbar', { name: 'Upload progress' }).getAttribute('aria-valuetext')).toBe('Uploading… 50%');
@@ -90,6 +104,9 @@ describe('UploadPanel', () => {
     await user.click(screen.getByRole('button', { name: 'Upload another video' }));
     expect(screen.getByLabelText('Video file')).toBeTruthy();
     expect(screen.queryByText(/Selected:/)).toBeNull();
+    // the next video needs its own consent
+    expect((screen.getByRole('checkbox') as HTMLInputElement).checked).toBe(false);
+    expect(screen.getByRole('button', { name: 'Upload and analyse' }).hasAttribute('disabled')).toBe(true);
     client.clearTokens();
   });
 
@@ -101,9 +118,65 @@ describe('UploadPanel', () => {
     await user.upload(input, new File(['hello'], 'notes.txt', { type: 'text/plain' }));
     expect(screen.getByRole('alert').textContent).toBe('That file is not a video.');
     expect(input.getAttribute('aria-invalid')).toBe('true');
+    await user.click(screen.getByRole('checkbox'));
     await user.click(screen.getByRole('button', { name: 'Upload and analyse' }));
     expect(screen.getByText('Choose a video file first.')).toBeTruthy();
     expect(calls).toHaveLength(0);
+    client.clearTokens();
+  });
+
+  it('shows the statement in the UI language and sends consent in that language', async () => {
+    const { client, calls } = await fakeApi(uploadApi());
+    const gate = gatedUploader();
+    const user = setup();
+    renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} uploader={gate.uploader} />, client, 'es');
+    await screen.findByText(STATEMENT.statements.es);
+    expect(screen.queryByText(STATEMENT.statements.en)).toBeNull();
+    expect(screen.getByText(`Versión del texto: ${STATEMENT.version}`)).toBeTruthy();
+    await user.upload(screen.getByLabelText('Archivo de vídeo'), mp4());
+    await user.click(screen.getByRole('checkbox', { name: 'Las personas de este vídeo aceptaron ser grabadas y analizadas.' }));
+    await user.click(screen.getByRole('button', { name: 'Subir y analizar' }));
+    expect(calls[0].body.consent).toEqual({ given: true, text_version: STATEMENT.version, language: 'es' });
+    client.clearTokens();
+  });
+
+  it('without the statement (GET /consent failed) the upload stays disabled, with a retry', async () => {
+    let up = false;
+    const { client } = await fakeApi(
+      (c) => (c.path === '/consent' ? (up ? json(200, STATEMENT) : json(503, { error: { code: 'unavailable', message: 'x' } })) : json(404, {})),
+      { consent: null },
+    );
+    const user = setup();
+    renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} />, client);
+    await screen.findByRole('button', { name: 'Try again' });
+    expect(screen.queryByRole('checkbox')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Upload and analyse' }).hasAttribute('disabled')).toBe(true);
+    up = true;
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    await screen.findByText(STATEMENT.statements.en);
+    client.clearTokens();
+  });
+
+  it('a statement changed since it was shown: the new one is fetched and must be ticked again', async () => {
+    let version = STATEMENT.version;
+    const { client, calls } = await fakeApi(
+      (c) => {
+        if (c.path === '/consent') return json(200, { ...STATEMENT, version });
+        return json(400, { error: { code: 'consent_version_unknown', message: 'x' } });
+      },
+      { consent: null },
+    );
+    const user = setup();
+    renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} />, client);
+    await screen.findByText(STATEMENT.statements.en);
+    await user.upload(screen.getByLabelText('Video file'), mp4());
+    await user.click(screen.getByRole('checkbox'));
+    version = '2027-01-01';
+    await user.click(screen.getByRole('button', { name: 'Upload and analyse' }));
+    expect(screen.getByRole('alert').textContent).toMatch(/consent statement has changed/);
+    await screen.findByText('Statement version 2027-01-01');
+    expect((screen.getByRole('checkbox') as HTMLInputElement).checked).toBe(false);
+    expect(calls.filter((c) => c.path === '/consent')).toHaveLength(2);
     client.clearTokens();
   });
 
@@ -140,6 +213,7 @@ describe('UploadPanel', () => {
     const user = setup();
     renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={onRemoved} onTracking={vi.fn()} uploader={gate.uploader} />, client, 'es');
     await user.upload(screen.getByLabelText('Archivo de vídeo'), mp4());
+    await user.click(screen.getByLabelText('Las personas de este vídeo aceptaron ser grabadas y analizadas.'));
     await user.click(screen.getByRole('button', { name: 'Subir y analizar' }));
     await gate.finish(new ApiError('upload_denied', 'S3 answered 403', 403));
     expect(screen.getByRole('alert').textContent).toMatch(/^El almacenamiento rechazó la subida/);
@@ -156,6 +230,7 @@ describe('UploadPanel', () => {
     const user = setup();
     renderInApp(<UploadPanel onVideo={vi.fn()} onRemoved={vi.fn()} onTracking={vi.fn()} uploader={gate.uploader} />, client);
     await user.upload(screen.getByLabelText('Video file'), mp4());
+    await user.click(screen.getByRole('checkbox'));
     await user.click(screen.getByRole('button', { name: 'Upload and analyse' }));
     await user.click(screen.getByRole('button', { name: 'Cancel upload' }));
     expect(screen.queryByRole('progressbar')).toBeNull();

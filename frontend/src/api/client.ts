@@ -1,4 +1,18 @@
-import type { Analysis, CreatedVideo, MediaUrl, PresignedPost, Stats, Tokens, User, Video, VideoPage } from './types';
+import type {
+  AccountExport,
+  AccountSettings,
+  Analysis,
+  ConsentGiven,
+  ConsentStatement,
+  CreatedVideo,
+  MediaUrl,
+  PresignedPost,
+  Stats,
+  Tokens,
+  User,
+  Video,
+  VideoPage,
+} from './types';
 
 /** Every failure the client reports: the API's `{error: {code, message}}`, or one of ours (network, upload_failed). */
 export class ApiError extends Error {
@@ -202,6 +216,10 @@ export class ApiClient {
     }
     const used = auth ? this.accessToken : null;
     let res = await this.send(method, path, opts.body, used);
+    // A refused password (erasing the account) is about the body, not the token: no refresh, no retry.
+    if (auth && res.status === 401 && (await toApiError(res.clone())).code === 'invalid_credentials') {
+      throw await toApiError(res);
+    }
     if (auth && res.status === 401) {
       // Another request may already have rotated the tokens while this one was on the wire.
       if (this.accessToken === used) {
@@ -271,7 +289,19 @@ export class ApiClient {
     return this.request<Video>('GET', `/videos/${encodeURIComponent(id)}`);
   }
 
-  createVideo(body: { filename: string; content_type: string; size: number; title?: string; backend?: string }): Promise<CreatedVideo> {
+  /** The consent statement every upload must accept (public). */
+  consent(): Promise<ConsentStatement> {
+    return this.request<ConsentStatement>('GET', '/consent', { auth: false });
+  }
+
+  createVideo(body: {
+    filename: string;
+    content_type: string;
+    size: number;
+    title?: string;
+    backend?: string;
+    consent: ConsentGiven;
+  }): Promise<CreatedVideo> {
     return this.request<CreatedVideo>('POST', '/videos', { body });
   }
 
@@ -298,6 +328,27 @@ export class ApiClient {
 
   stats(): Promise<Stats> {
     return this.request<Stats>('GET', '/stats');
+  }
+
+  // --- account ----------------------------------------------------------------------------------------
+
+  accountSettings(): Promise<AccountSettings> {
+    return this.request<AccountSettings>('GET', '/account/settings');
+  }
+
+  updateAccountSettings(settings: AccountSettings): Promise<AccountSettings> {
+    return this.request<AccountSettings>('PUT', '/account/settings', { body: settings });
+  }
+
+  /** A link to a zip of everything the account holds; the source videos only when asked. */
+  exportAccount(videos: boolean): Promise<AccountExport> {
+    return this.request<AccountExport>('GET', `/account/export?videos=${videos}`);
+  }
+
+  /** Erases the account and everything of it (the password entered again). The session ends with it. */
+  async deleteAccount(password: string): Promise<void> {
+    await this.request<void>('DELETE', '/account', { body: { password } });
+    this.clearTokens();
   }
 }
 

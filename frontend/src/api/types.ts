@@ -57,6 +57,42 @@ export interface Video {
   /** Queued or processing with no progress for a while (the server restarts it; the user may retry). */
   stalled?: boolean;
   summary?: VideoSummary;
+  /** What the uploader accepted for the people filmed; null for videos uploaded before consent existed. */
+  consent?: ConsentRecord | null;
+  /** When the source video goes (set when the analysis ends; null while kept) and when it went. */
+  retention?: { delete_source_after: string | null; source_deleted_at: string | null };
+}
+
+/** The languages the consent statement is shown in (the UI's). */
+export type ConsentLanguage = 'en' | 'es';
+
+/** GET /consent: the current statement and its version, in every language. */
+export interface ConsentStatement {
+  version: string;
+  statements: Record<ConsentLanguage, string>;
+}
+
+/** What POST /videos carries: the statement the uploader saw and accepted. */
+export interface ConsentGiven {
+  given: true;
+  text_version: string;
+  language: ConsentLanguage;
+}
+
+export interface ConsentRecord extends ConsentGiven {
+  recorded_at: string;
+}
+
+/** GET/PUT /account/settings: days the source video is kept after its analysis (0: none; null: kept). */
+export interface AccountSettings {
+  retention_days: number | null;
+}
+
+/** GET /account/export: a presigned link to the zip of everything the account holds. */
+export interface AccountExport {
+  url: string;
+  expires_at: string;
+  size: number;
 }
 
 export interface VideoPage {

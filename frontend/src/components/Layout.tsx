@@ -44,6 +44,7 @@ export function Layout({ children }: { children: ReactNode }) {
               {t('nav.home')}
             </NavLink>
             <NavLink to="/stats">{t('nav.stats')}</NavLink>
+            <NavLink to="/account">{t('nav.account')}</NavLink>
           </nav>
         )}
         <div className="topbar-end">

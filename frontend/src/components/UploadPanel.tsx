@@ -1,14 +1,16 @@
 import { useEffect, useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
+import { ApiError } from '../api/client';
 import type { Video } from '../api/types';
 import { useClient } from '../auth';
 import { errorText, useI18n } from '../i18n';
+import { useConsent } from '../lib/useConsent';
 import { formatBytes, formatPercent } from '../lib/format';
 import { usePollVideo } from '../lib/usePollVideo';
 import { useRetryVideo } from '../lib/useRetryVideo';
 import { useUpload, type Backend, type Uploader } from '../lib/useUpload';
 import { ProgressBar } from './ProgressBar';
-import { ErrorState, PollError } from './States';
+import { ErrorState, Loading, PollError } from './States';
 import { StatusBadge } from './StatusBadge';
 import { AnalysisProgress, canRetry, failureReason } from './VideoProgress';
 
@@ -31,6 +33,8 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
   const [title, setTitle] = useState('');
   const [backend, setBackend] = useState<Backend>('onnx');
   const [dragging, setDragging] = useState(false);
+  const [consented, setConsented] = useState(false);
+  const consent = useConsent(client);
   // The API's upload limit as /config.json states it: checked here first (none stated: the API checks).
   const maxBytes = client.limits.maxUploadBytes;
   const upload = useUpload(client, maxBytes, { onCreated: onVideo, onRemoved, uploader });
@@ -44,6 +48,15 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
   useEffect(() => {
     onTracking(video?.id ?? null);
   }, [video?.id, onTracking]);
+
+  // The statement changed since it was shown: show the new one, to be accepted again.
+  const { reload: reloadConsent } = consent;
+  useEffect(() => {
+    if (upload.error instanceof ApiError && upload.error.code === 'consent_version_unknown') {
+      setConsented(false);
+      reloadConsent();
+    }
+  }, [upload.error, reloadConsent]);
 
   function clearInput() {
     if (inputRef.current) inputRef.current.value = '';
@@ -61,14 +74,17 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
+    const statement = consent.statement;
+    if (!statement || !consented) return;
     if (!upload.file) inputRef.current?.focus();
-    await upload.start({ title, backend });
+    await upload.start({ title, backend, consent: { given: true, text_version: statement.version, language: locale } });
   }
 
   function reset() {
     upload.reset();
     setVideo(null);
     setTitle('');
+    setConsented(false); // every video needs its own consent
     clearInput();
   }
 
@@ -202,14 +218,39 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
               ))}
             </fieldset>
           </div>
+          <fieldset className="field consent">
+            <legend>{t('consent.title')}</legend>
+            {consent.statement ? (
+              <>
+                <p className="consent-statement" id={`${fileId}-consent`}>
+                  {consent.statement.statements[locale] ?? consent.statement.statements.en}
+                </p>
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={consented}
+                    aria-describedby={`${fileId}-consent`}
+                    onChange={(e) => setConsented(e.target.checked)}
+                  />
+                  {t('consent.agree')}
+                </label>
+                <p className="muted small">{t('consent.version', { version: consent.statement.version })}</p>
+              </>
+            ) : consent.error != null ? (
+              <ErrorState error={consent.error} onRetry={consent.reload} />
+            ) : (
+              <Loading />
+            )}
+          </fieldset>
           {error != null && (
             <p className="notice notice-error" role="alert">
               {errorText(error, t)}
             </p>
           )}
-          <button type="submit" className="btn btn-primary">
+          <button type="submit" className="btn btn-primary" disabled={!consent.statement || !consented}>
             {t('upload.submit')}
           </button>
+          {!consented && consent.statement && <p className="muted small">{t('consent.needed')}</p>}
         </form>
       )}
     </section>

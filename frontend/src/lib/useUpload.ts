@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, uploadWithProgress, type ApiClient } from '../api/client';
-import type { Video } from '../api/types';
+import type { ConsentGiven, Video } from '../api/types';
 import { fileProblem, videoContentType, type FileProblem } from './videoFile';
 
 /** Sends a file with the presigned POST of POST /videos (injectable so tests need no network). */
@@ -11,6 +11,8 @@ export type Backend = 'onnx' | 'rekognition';
 export interface UploadRequest {
   title: string;
   backend: Backend;
+  /** The statement the uploader accepted for the people filmed (POST /videos refuses an upload without). */
+  consent: ConsentGiven;
 }
 
 export interface UploadHooks {
@@ -82,6 +84,7 @@ export function useUpload(client: ApiClient, maxUploadBytes: number | null, hook
           size: file.size,
           title: req.title.trim() || undefined,
           backend: req.backend,
+          consent: req.consent,
         });
         videoId = res.video.id;
         if (abort.signal.aborted) throw new ApiError('upload_aborted', 'the upload was cancelled');

@@ -11,7 +11,7 @@ export function SignIn() {
   const { signIn, sessionEnded } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
-  const state = (location.state ?? {}) as { from?: string; registered?: boolean; email?: string };
+  const state = (location.state ?? {}) as { from?: string; registered?: boolean; email?: string; erased?: boolean };
   usePageTitle(t('auth.signIn'));
   const form = useForm({
     initial: { email: state.email ?? '', password: '' },
@@ -36,7 +36,12 @@ export function SignIn() {
           {t('auth.registered')}
         </p>
       )}
-      {sessionEnded && !state.registered && !serverError && (
+      {state.erased && !serverError && (
+        <p className="notice notice-success" role="status">
+          {t('auth.erased')}
+        </p>
+      )}
+      {sessionEnded && !state.registered && !state.erased && !serverError && (
         <p className="notice" role="status">
           {t('auth.sessionEnded')}
         </p>

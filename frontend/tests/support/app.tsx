@@ -3,7 +3,7 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router-dom';
 import { ApiClient, loadConfig, memoryStore, type AppConfig } from '../../src/api/client';
-import type { Video } from '../../src/api/types';
+import type { ConsentStatement, Video } from '../../src/api/types';
 import { AuthProvider } from '../../src/auth';
 import { I18nProvider, STORAGE_KEY, type Locale } from '../../src/i18n';
 
@@ -25,6 +25,12 @@ export function video(overrides: Partial<Video> = {}): Video {
   };
 }
 
+/** What GET /consent answers in these tests (unless a test answers it itself). */
+export const STATEMENT: ConsentStatement = {
+  version: '2026-12-01',
+  statements: { en: 'The people in this video agreed to be filmed.', es: 'Las personas de este vídeo aceptaron ser grabadas.' },
+};
+
 export interface Call {
   method: string;
   path: string;
@@ -37,11 +43,11 @@ export const json = (status: number, body?: unknown) =>
 
 /**
  * An ApiClient whose every request goes to `handler` (and is recorded in `calls`); signed in unless told
- * otherwise (/auth/login and /auth/me are answered here, unrecorded).
+ * otherwise (/auth/login, /auth/me and, unless `consent` is null, GET /consent are answered here, unrecorded).
  */
 export async function fakeApi(
   handler: (call: Call) => Response | Promise<Response>,
-  { signedIn = true, config }: { signedIn?: boolean; config?: AppConfig } = {},
+  { signedIn = true, config, consent = STATEMENT }: { signedIn?: boolean; config?: AppConfig; consent?: ConsentStatement | null } = {},
 ) {
   const calls: Call[] = [];
   const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
@@ -54,6 +60,7 @@ export async function fakeApi(
     };
     if (call.path === '/auth/login') return json(200, { access_token: 'access', refresh_token: 'refresh', expires_in: 3600 });
     if (call.path === '/auth/me') return json(200, { id: 'u1', email: 'ana@example.com', name: 'Ana' });
+    if (call.path === '/consent' && consent) return json(200, consent);
     calls.push(call);
     return handler(call);
   }) as typeof globalThis.fetch;
@@ -62,13 +69,16 @@ export async function fakeApi(
   return { client, calls };
 }
 
-/** Renders `ui` inside the app's providers (language, session, router at `path`), in `locale`. */
+/**
+ * Renders `ui` inside the app's providers (language, session, router at `path`), in `locale`. The router has
+ * the app's (default) options: React Router's v7 flags would change when navigations render.
+ */
 export function renderInApp(ui: ReactElement, client: ApiClient, locale: Locale = 'en', path = '/') {
   window.localStorage.setItem(STORAGE_KEY, locale);
   return render(
     <I18nProvider>
       <AuthProvider client={client}>
-        <MemoryRouter initialEntries={[path]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>{ui}</MemoryRouter>
+        <MemoryRouter initialEntries={[path]}>{ui}</MemoryRouter>
       </AuthProvider>
     </I18nProvider>,
   );
