@@ -4,6 +4,7 @@ Standard library only (it runs inside the LocalStack container):
 
     python3 render.py functions                 "key handler Zip|Image" per line (handlers.json)
     python3 render.py name KEY                  the function name of a function key
+    python3 render.py schedules                 "key expression" per line: the EventBridge schedules
     python3 render.py environment [SM_ARN] [zip|image]
                                                 the functions' environment (`aws lambda --environment`);
                                                 `image`: the models where the pipeline image has them
@@ -52,6 +53,11 @@ def package_type(key: str) -> str:
 def function_name(key: str) -> str:
     """The same naming as modules/lambdas: emotionfy-<env>-<key with hyphens>."""
     return f"{NAME_PREFIX}-{key.replace('_', '-')}"
+
+
+#: The scheduled functions and their EventBridge expressions, as app.py's `@app.schedule` and modules/lambdas
+#: (tests/test_infra.py checks all three agree).
+SCHEDULES = {"watchdog": "rate(5 minutes)", "retention": "rate(1 hour)"}
 
 
 def function_arn(key: str) -> str:
@@ -104,6 +110,10 @@ def environment(state_machine: str, package: str = "zip") -> dict[str, str]:
         "EMOTIONFY_LANDMARKS": "true",
         "EMOTIONFY_MAX_FRAME_PIXELS": str(4096 * 2304),
         "EMOTIONFY_MAX_VIDEO_SECONDS": "3600",
+        "EMOTIONFY_CONSENT_VERSION": "2026-12-01",
+        "EMOTIONFY_DEFAULT_RETENTION_DAYS": "30",
+        "EMOTIONFY_EXPORT_URL_SECONDS": "3600",
+        "EMOTIONFY_EXPORT_MAX_VIDEO_BYTES": str(400 * 1024**2),
         "POWERTOOLS_SERVICE_NAME": "emotionfy",
         "POWERTOOLS_METRICS_NAMESPACE": "Emotionfy",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -235,6 +245,9 @@ def main(argv: list[str]) -> int:
         print(json.dumps(openapi(args[0], args[1]), indent=1))
     elif command == "name" and len(args) == 1:
         print(function_name(args[0]))
+    elif command == "schedules":
+        for key, expression in SCHEDULES.items():
+            print(key, expression)
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,13 @@ TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
 
 #: Lambda sets these itself (setting them is refused); the code falls back from one to the other.
 LAMBDA_PROVIDED = {"AWS_REGION", "AWS_DEFAULT_REGION"}
-#: Read by the code only on the local stack: its S3/AWS emulator, and how often it runs the watchdog (in the
-#: cloud an EventBridge schedule does).
-LOCAL_ONLY = {"AWS_ENDPOINT_URL", "EMOTIONFY_WATCHDOG_INTERVAL_SECONDS"}
+#: Read by the code only on the local stack: its S3/AWS emulator, and how often it runs the watchdog and the
+#: retention sweep (in the cloud EventBridge schedules do).
+LOCAL_ONLY = {
+    "AWS_ENDPOINT_URL",
+    "EMOTIONFY_WATCHDOG_INTERVAL_SECONDS",
+    "EMOTIONFY_RETENTION_INTERVAL_SECONDS",
+}
 #: A secret may come by value or by the name of its SSM parameter.
 SECRET_ALTERNATIVES = {
     "EMOTIONFY_JWT_SECRET": "EMOTIONFY_JWT_SECRET_PARAM",
@@ -298,7 +303,7 @@ def test_pipeline_functions_run_from_the_image_and_the_others_from_the_zip() -> 
     )
     pipeline = {key for key in _handlers() if key.startswith("pipeline_")}
     assert pipeline == set(definition.FUNCTIONS.values()), "the image runs exactly the state machine's tasks"
-    assert {"api", "authorizer", "on_upload", "watchdog"} == set(_handlers()) - pipeline
+    assert {"api", "authorizer", "on_upload", "watchdog", "retention"} == set(_handlers()) - pipeline
 
     function = _resources(main, "aws_lambda_function")["this"]
     assert function["package_type"] == f'${{{IMAGE} ? "Image" : "Zip"}}'
@@ -377,13 +382,15 @@ def _log_group_arn(key: str) -> str:
     return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/emotionfy-test-{key.replace('_', '-')}"
 
 
-def _sample_objects() -> tuple[str, str]:
+def _sample_objects() -> tuple[str, str, str]:
     from chalicelib import uploads
+    from chalicelib.storage import bucket
 
-    video = "0123456789abcdef0123456789abcdef"
-    upload = uploads.upload_key("u_0123456789abcdef01234567", video, "clip.mp4")
+    user, video = "u_0123456789abcdef01234567", "0123456789abcdef0123456789abcdef"
+    upload = uploads.upload_key(user, video, "clip.mp4")
     assert uploads.parse_upload_key(upload), upload
-    return f"{BUCKET_ARN}/{upload}", f"{BUCKET_ARN}/{uploads.segment_key(video, 3)}"
+    export = bucket.export_key(user, "20261201T200000Z-0123456789abcdef")
+    return f"{BUCKET_ARN}/{upload}", f"{BUCKET_ARN}/{uploads.segment_key(video, 3)}", f"{BUCKET_ARN}/{export}"
 
 
 Call = tuple[str, str, str]  # (what the code does, IAM action, resource it acts on)
@@ -391,7 +398,7 @@ Call = tuple[str, str, str]  # (what the code does, IAM action, resource it acts
 
 def _calls() -> dict[str, list[Call]]:
     """Per function key, the AWS calls its code makes (chalicelib/, app.py) as (call, action, resource)."""
-    upload, segment = _sample_objects()
+    upload, segment, export = _sample_objects()
     mongodb = [
         ("Deps.db: ssm get_parameter(MONGODB_URI_PARAM, decrypt)", "ssm:GetParameter", MONGODB_PARAMETER),
         ("Deps.db: the SecureString's key", "kms:Decrypt", KEY_ARN),
@@ -403,6 +410,12 @@ def _calls() -> dict[str, list[Call]]:
     read_upload = [
         ("presigned GET of the upload (the engine streams it)", "s3:GetObject", upload),
         ("SSE-KMS upload", "kms:Decrypt", KEY_ARN),
+    ]
+    retire_source = [
+        ("storage.bucket.purge: list_object_versions of a source", "s3:ListBucketVersions", BUCKET_ARN),
+        ("storage.bucket.purge: delete_objects of its versions", "s3:DeleteObjectVersion", upload),
+        ("storage.bucket.set_retention_tag: put_object_tagging", "s3:PutObjectTagging", upload),
+        ("storage.bucket.set_retention_tag: delete_object_tagging (kept)", "s3:DeleteObjectTagging", upload),
     ]
     return {
         "api": [
@@ -424,6 +437,12 @@ def _calls() -> dict[str, list[Call]]:
                 "states:DescribeExecution",
                 EXECUTION_ARN,
             ),
+            *retire_source,  # PUT /account/settings; DELETE /account purges the uploads
+            ("privacy.erase: purge of segments/{video}/", "s3:DeleteObjectVersion", segment),
+            ("privacy.export: put_object of the zip", "s3:PutObject", export),
+            ("privacy.export: presigned GET of the zip", "s3:GetObject", export),
+            ("privacy.export: get_object of a source (videos=true)", "s3:GetObject", upload),
+            ("privacy.erase: purge of exports/{user}/", "s3:DeleteObjectVersion", export),
         ],
         "authorizer": jwt,
         "on_upload": [
@@ -448,6 +467,7 @@ def _calls() -> dict[str, list[Call]]:
             *mongodb,
             ("steps: get_object of each segment's results", "s3:GetObject", segment),
             ("SSE-KMS results", "kms:Decrypt", KEY_ARN),
+            *retire_source,  # privacy.retention.after_analysis
         ],
         "pipeline_mark_failed": mongodb,
         "watchdog": [
@@ -462,6 +482,12 @@ def _calls() -> dict[str, list[Call]]:
             ("pipeline.watchdog: list_objects_v2 of uploads/ and segments/", "s3:ListBucket", BUCKET_ARN),
             ("pipeline.watchdog: delete_object of an abandoned upload", "s3:DeleteObject", upload),
             ("pipeline.watchdog: delete_objects of orphaned segment results", "s3:DeleteObject", segment),
+        ],
+        "retention": [
+            *mongodb,
+            *retire_source,
+            ("privacy.retention.sweep: list_objects_v2 of exports/", "s3:ListBucket", BUCKET_ARN),
+            ("privacy.retention.sweep: purge of an expired export", "s3:DeleteObjectVersion", export),
         ],
     }
 
@@ -659,19 +685,37 @@ def test_bucket_layout_and_notification_match_the_code() -> None:
     )
 
 
-def test_watchdog_runs_on_the_apps_schedule() -> None:
-    """app.py's `@app.schedule` is an EventBridge rule with the same expression, targeting the watchdog
-    function, which EventBridge may invoke; a failed sweep is not retried (the next one is 5 minutes away)."""
+def _schedules() -> dict[str, ScheduledEventConfig]:
     import app
 
-    (schedule,) = [e for e in app.app.event_sources if isinstance(e, ScheduledEventConfig)]
-    assert _handlers()[schedule.name] == schedule.handler_string
+    return {e.name: e for e in app.app.event_sources if isinstance(e, ScheduledEventConfig)}
+
+
+def _expression(schedule: ScheduledEventConfig) -> str:
     expression = schedule.schedule_expression
-    expected = expression if isinstance(expression, str) else expression.to_string()
+    return expression if isinstance(expression, str) else expression.to_string()
+
+
+def test_the_app_has_the_watchdog_and_the_retention_sweep_on_their_schedules() -> None:
+    assert {name: _expression(s) for name, s in _schedules().items()} == {
+        "watchdog": "rate(5 minutes)",
+        "retention": "rate(1 hour)",
+    }
+
+
+@pytest.mark.parametrize("name", ["watchdog", "retention"])
+def test_each_schedule_runs_its_function_on_the_apps_expression(name: str) -> None:
+    """app.py's `@app.schedule` is an EventBridge rule with the same expression, targeting its function,
+    which EventBridge may invoke; a failed sweep is not retried (the next one does its work), no event
+    outlives the next one, and a sweep ends before the next one starts."""
+    schedule = _schedules()[name]
+    assert _handlers()[schedule.name] == schedule.handler_string
+    expected = _expression(schedule)
+    interval = {"rate(5 minutes)": 300, "rate(1 hour)": 3600}[expected]
     main = MODULES / "lambdas" / "main.tf"
     function = f'aws_lambda_function.this["{schedule.name}"]'
     rule = _resources(main, "aws_cloudwatch_event_rule")[schedule.name]
-    assert rule["schedule_expression"] == expected == "rate(5 minutes)"
+    assert rule["schedule_expression"] == expected
     target = _resources(main, "aws_cloudwatch_event_target")[schedule.name]
     assert target["rule"] == f"${{aws_cloudwatch_event_rule.{schedule.name}.name}}"
     assert target["arn"] == f"${{{function}.arn}}"
@@ -683,11 +727,56 @@ def test_watchdog_runs_on_the_apps_schedule() -> None:
     invoke = _resources(main, "aws_lambda_function_event_invoke_config")[schedule.name]
     assert invoke["function_name"] == f"${{{function}.function_name}}"
     assert invoke["maximum_retry_attempts"] == 0
-    assert invoke["maximum_event_age_in_seconds"] < 300, "no event outlives the next sweep"
+    assert invoke["maximum_event_age_in_seconds"] < interval, "no event outlives the next sweep"
     variables = {
         n: b for block in _load(MODULES / "lambdas" / "variables.tf")["variable"] for n, b in block.items()
     }
-    assert variables["timeout_seconds"]["default"][schedule.name] < 300, "sweeps must not overlap"
+    assert variables["timeout_seconds"]["default"][schedule.name] < interval, "sweeps must not overlap"
+
+
+def test_the_retention_backstop_rules_match_the_code() -> None:
+    """One S3 lifecycle rule per value the retention tags sources with, on uploads/ and that tag; exports
+    expire a day after they were written (their link lives an hour), segment results after a week."""
+    from chalicelib.privacy import retention
+    from chalicelib.storage import bucket
+
+    storage = MODULES / "storage" / "main.tf"
+    local = _locals(storage)
+    assert local["retention_tag"] == bucket.RETENTION_TAG
+    assert tuple(local["retention_backstop_days"]) == retention.BACKSTOP_DAYS
+    assert local["exports_prefix"] == bucket.EXPORTS_PREFIX
+    tagged = _modules(storage)["uploads"]["tagged_expirations"]
+    assert tagged == (
+        '${[for days in local.retention_backstop_days : {id = "retention-backstop-${days}", '
+        "prefix = local.upload_prefix, tag_key = local.retention_tag, tag_value = tostring(days), "
+        "days = days}]}"
+    )
+    expirations = _modules(storage)["uploads"]["expirations"]
+    assert '{id = "expire-exports", prefix = local.exports_prefix, days = 1}' in expirations
+    rule = _resources(MODULES / "bucket" / "main.tf", "aws_s3_bucket_lifecycle_configuration")["this"]
+    (feeds,) = [d["rule"] for d in rule["dynamic"] if d["rule"]["for_each"] == "${var.tagged_expirations}"]
+    (content,) = feeds["content"]
+    assert content["filter"] == [
+        {
+            "and": [
+                {
+                    "prefix": "${rule.value.prefix}",
+                    "tags": {"${(rule.value.tag_key)}": "${rule.value.tag_value}"},
+                }
+            ]
+        }
+    ]
+    assert content["expiration"] == [{"days": "${rule.value.days}"}] and content["status"] == "Enabled"
+    # A source planned for 30 days after its analysis is tagged with the first value that covers it.
+    created = datetime(2026, 12, 1, tzinfo=UTC)
+    video = {"created_at": created}
+    assert retention.backstop_days(video, created + timedelta(days=30, minutes=3)) == 31
+    assert retention.backstop_days(video, created + timedelta(minutes=3)) == 1
+    assert retention.backstop_days(video, created + timedelta(days=3650, hours=1)) == 3651
+    assert retention.backstop_days(video, None) is None
+    for days in range(0, 3651):
+        tag = retention.backstop_days(video, created + timedelta(days=days, seconds=1))
+        assert tag is not None and tag >= days + 1, days  # never before the plan
 
 
 # --- the state machine ---------------------------------------------------------------------------------
@@ -980,6 +1069,15 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
     assert 'replace(key, "_", "-")' in lambdas_main and render.function_name("on_upload").endswith(
         "-on-upload"
     )
+
+
+def test_localstack_schedules_the_apps_scheduled_functions() -> None:
+    render = _render()
+    assert {name: _expression(s) for name, s in _schedules().items()} == render.SCHEDULES
+    assert set(render.SCHEDULES) <= set(_handlers())
+    script = (LOCALSTACK / "init" / "ready.d" / "deploy.sh").read_text()
+    assert "$RENDER schedules | while read -r key expression; do" in script
+    assert '--schedule-expression "$expression"' in script and "--principal events.amazonaws.com" in script
 
 
 def test_localstack_build_resolves_its_requirements_for_its_runtime() -> None:

@@ -46,7 +46,7 @@ $RENDER functions | while read -r key handler package; do
   memory=1024
   case "$key" in
     pipeline_analyze_segment) timeout=600; memory=3008 ;;
-    pipeline_probe | pipeline_merge) timeout=300 ;;
+    pipeline_probe | pipeline_merge | retention) timeout=300 ;;
   esac
   if [ "$package" = Image ] && [ -n "$PIPELINE_IMAGE" ]; then
     # As modules/lambdas: the image, with this function's handler as its command.
@@ -78,6 +78,17 @@ ON_UPLOAD_ARN=$(function_arn on_upload)
 awslocal s3api put-bucket-notification-configuration --bucket "$UPLOADS" --notification-configuration "{
   \"LambdaFunctionConfigurations\": [{\"LambdaFunctionArn\": \"$ON_UPLOAD_ARN\", \"Events\": [\"s3:ObjectCreated:*\"],
   \"Filter\": {\"Key\": {\"FilterRules\": [{\"Name\": \"prefix\", \"Value\": \"uploads/\"}]}}}]}"
+
+echo "emotionfy: schedules (EventBridge -> watchdog, retention)"
+$RENDER schedules | while read -r key expression; do
+  name=$($RENDER name "$key")
+  RULE_ARN=$(awslocal events put-rule --name "$name" --schedule-expression "$expression" \
+    --query RuleArn --output text)
+  awslocal lambda add-permission --function-name "$name" --statement-id "AllowSchedule" \
+    --action lambda:InvokeFunction --principal events.amazonaws.com --source-arn "$RULE_ARN" >/dev/null
+  awslocal events put-targets --rule "$name" --targets "Id=$key,Arn=$(function_arn "$key")" >/dev/null
+  echo "  $name ($expression)"
+done
 
 echo "emotionfy: REST API"
 $RENDER openapi "$(function_arn api)" "$(function_arn authorizer)" > "$WORK/openapi.json"

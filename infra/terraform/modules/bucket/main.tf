@@ -98,6 +98,23 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  dynamic "rule" {
+    for_each = var.tagged_expirations
+    content {
+      id     = rule.value.id
+      status = "Enabled"
+      filter {
+        and {
+          prefix = rule.value.prefix
+          tags   = { (rule.value.tag_key) = rule.value.tag_value }
+        }
+      }
+      expiration {
+        days = rule.value.days
+      }
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }
 

@@ -43,6 +43,18 @@ variable "expirations" {
   default = []
 }
 
+variable "tagged_expirations" {
+  description = "Objects under a key prefix that carry a tag with a given value expire after a number of days (one rule each)."
+  type = list(object({
+    id        = string
+    prefix    = string
+    tag_key   = string
+    tag_value = string
+    days      = number
+  }))
+  default = []
+}
+
 variable "cors_rules" {
   description = "CORS rules (browser uploads and playback straight to and from S3)."
   type = list(object({

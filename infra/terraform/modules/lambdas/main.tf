@@ -11,8 +11,8 @@ locals {
   function_names = { for key, _ in local.handlers : key => "${var.name_prefix}-${replace(key, "_", "-")}" }
   # The state machine's tasks (pipeline_*) import the engine (NumPy, OpenCV, PyAV, onnxruntime, the
   # models: 288.7 MB, over a zip function's 250 MB) and run from the container image; the API, the
-  # authorizer, on_upload and the watchdog run from the zip. tests/test_infra.py checks this prefix against
-  # the ASL.
+  # authorizer, on_upload, the watchdog and the retention sweep run from the zip. tests/test_infra.py
+  # checks this prefix against the ASL.
   image_functions = toset([for key, _ in local.handlers : key if startswith(key, "pipeline_")])
 
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.state_machine_name}"
@@ -21,7 +21,8 @@ locals {
   s = var.app_settings
   # Every variable chalicelib/settings.py reads (tests/test_infra.py checks this list against it). Secrets
   # come by parameter name; AWS_REGION is Lambda's own; AWS_ENDPOINT_URL stays unset so boto3 uses AWS;
-  # EMOTIONFY_WATCHDOG_INTERVAL_SECONDS is the local stack's (here EventBridge runs the watchdog).
+  # EMOTIONFY_WATCHDOG_INTERVAL_SECONDS and EMOTIONFY_RETENTION_INTERVAL_SECONDS are the local stack's (here
+  # EventBridge runs the watchdog and the retention sweep).
   environment = {
     EMOTIONFY_UPLOADS_BUCKET                 = var.uploads_bucket
     EMOTIONFY_STATE_MACHINE_ARN              = local.state_machine_arn
@@ -61,6 +62,10 @@ locals {
     EMOTIONFY_LANDMARKS                      = tostring(local.s.landmarks)
     EMOTIONFY_MAX_FRAME_PIXELS               = tostring(local.s.max_frame_pixels)
     EMOTIONFY_MAX_VIDEO_SECONDS              = tostring(local.s.max_video_seconds)
+    EMOTIONFY_CONSENT_VERSION                = local.s.consent_version
+    EMOTIONFY_DEFAULT_RETENTION_DAYS         = tostring(local.s.default_retention_days)
+    EMOTIONFY_EXPORT_URL_SECONDS             = tostring(local.s.export_url_seconds)
+    EMOTIONFY_EXPORT_MAX_VIDEO_BYTES         = tostring(local.s.export_max_video_bytes)
     POWERTOOLS_SERVICE_NAME                  = "emotionfy"
     POWERTOOLS_METRICS_NAMESPACE             = "Emotionfy"
     POWERTOOLS_LOG_LEVEL                     = var.log_level
@@ -68,6 +73,7 @@ locals {
 
   uploads_objects  = "${var.uploads_bucket_arn}/uploads/*"
   segments_objects = "${var.uploads_bucket_arn}/segments/*"
+  exports_objects  = "${var.uploads_bucket_arn}/exports/*"
 
   read_jwt_key = {
     Sid      = "ReadJwtKey"
@@ -112,6 +118,20 @@ locals {
     Action   = ["kms:Decrypt"]
     Resource = [var.kms_key_arn]
   }
+  # Retention (chalicelib/privacy/retention.py): a source goes for good (every version: the bucket is
+  # versioned), and its tag tells S3's lifecycle rules when to delete it should the sweep not run.
+  retire_sources = {
+    Sid      = "RetireSourceVideos"
+    Effect   = "Allow"
+    Action   = ["s3:DeleteObjectVersion", "s3:PutObjectTagging", "s3:DeleteObjectTagging"]
+    Resource = [local.uploads_objects]
+  }
+  list_versions = {
+    Sid      = "ListObjectVersions"
+    Effect   = "Allow"
+    Action   = ["s3:ListBucketVersions"]
+    Resource = [var.uploads_bucket_arn]
+  }
 
   # What each function does beyond logging, tracing and its VPC interfaces.
   statements = {
@@ -136,10 +156,21 @@ locals {
         Resource = [local.uploads_objects]
       },
       {
+        # Deleting a video; erasing an account removes every version of its segment results.
         Sid      = "DeleteSegmentResults"
         Effect   = "Allow"
-        Action   = ["s3:DeleteObject"]
+        Action   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
         Resource = [local.segments_objects]
+      },
+      # A new retention setting re-tags and deletes sources; erasing an account purges its uploads.
+      local.retire_sources,
+      local.list_versions,
+      {
+        # GET /account/export writes the zip and presigns its download; erasing removes the account's.
+        Sid      = "WriteReadAndDeleteExports"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObjectVersion"]
+        Resource = [local.exports_objects]
       },
       {
         # HeadBucket (/health) and listing segments/{video}/ before deleting them.
@@ -194,6 +225,9 @@ locals {
         Action   = ["s3:GetObject"]
         Resource = [local.segments_objects]
       },
+      # The retention is planned when the analysis is stored: the source tagged, or deleted at 0 days.
+      local.retire_sources,
+      local.list_versions,
     ]
     pipeline_mark_failed = [local.read_mongodb_uri, local.decrypt_only]
     # Every 5 minutes: restarts analyses that never started or whose execution ended without a result
@@ -215,6 +249,26 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:DeleteObject"]
         Resource = [local.uploads_objects, local.segments_objects]
+      },
+    ]
+    # Every hour: deletes the sources due under their owner's retention, plans finished videos that have no
+    # plan, re-tags sources whose plan changed, deletes account exports whose link has expired.
+    retention = [
+      local.read_mongodb_uri,
+      local.decrypt_only,
+      local.retire_sources,
+      local.list_versions,
+      {
+        Sid      = "ListExports"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [var.uploads_bucket_arn]
+      },
+      {
+        Sid      = "DeleteExpiredExports"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObjectVersion"]
+        Resource = [local.exports_objects]
       },
     ]
   }
@@ -307,7 +361,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116: only on_upload and watchdog are invoked asynchronously: on_upload's failures go to an on-failure destination, a failed sweep is redone by the next one (below)
+  #checkov:skip=CKV_AWS_116: only on_upload, watchdog and retention are invoked asynchronously: on_upload's failures go to an on-failure destination, a failed sweep is redone by the next one (below)
   #checkov:skip=CKV_AWS_272: the zip is built by `chalice package` in CI and the image by docker build; no AWS Signer profile is set up
   for_each      = local.handlers
   function_name = local.function_names[each.key]
@@ -405,4 +459,34 @@ resource "aws_lambda_function_event_invoke_config" "watchdog" {
   function_name                = aws_lambda_function.this["watchdog"].function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 240
+}
+
+# The retention sweep (app.py: @app.schedule(Rate(1, unit=Rate.HOURS), name="retention")), every hour: source
+# videos are deleted when their owner's retention says (chalicelib/privacy/retention.py). Its event's time is
+# the sweep's clock. S3 lifecycle rules on the sources' retention tag (modules/storage) are the backstop.
+resource "aws_cloudwatch_event_rule" "retention" {
+  name                = "${var.name_prefix}-retention"
+  description         = "Emotionfy retention: deletes source videos and account exports past their time"
+  schedule_expression = "rate(1 hour)"
+}
+
+resource "aws_cloudwatch_event_target" "retention" {
+  rule      = aws_cloudwatch_event_rule.retention.name
+  target_id = "retention"
+  arn       = aws_lambda_function.this["retention"].arn
+}
+
+resource "aws_lambda_permission" "retention" {
+  statement_id  = "AllowRetentionSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["retention"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.retention.arn
+}
+
+# Idempotent like the watchdog: what one sweep leaves, the next (an hour later) does.
+resource "aws_lambda_function_event_invoke_config" "retention" {
+  function_name                = aws_lambda_function.this["retention"].function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 3000
 }

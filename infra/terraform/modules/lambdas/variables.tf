@@ -9,7 +9,7 @@ variable "handlers_file" {
 }
 
 variable "function_zip" {
-  description = "The zip functions' package (api, authorizer, on_upload, watchdog: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
+  description = "The zip functions' package (api, authorizer, on_upload, watchdog, retention: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
   type        = string
 }
 
@@ -45,6 +45,7 @@ variable "memory_mb" {
     pipeline_merge           = 1536
     pipeline_mark_failed     = 512
     watchdog                 = 512
+    retention                = 512
   }
 }
 
@@ -60,6 +61,7 @@ variable "timeout_seconds" {
     pipeline_merge           = 300
     pipeline_mark_failed     = 30
     watchdog                 = 120
+    retention                = 300
   }
 }
 
@@ -75,6 +77,7 @@ variable "reserved_concurrency" {
     pipeline_merge           = -1
     pipeline_mark_failed     = -1
     watchdog                 = -1
+    retention                = -1
   }
 }
 
@@ -191,6 +194,10 @@ variable "app_settings" {
     pending_upload_expiry_seconds  = optional(number, 3600)
     watchdog_stale_seconds         = optional(number, 120)
     automatic_retries              = optional(number, 2)
+    consent_version                = optional(string, "2026-12-01")
+    default_retention_days         = optional(number, 30)
+    export_url_seconds             = optional(number, 3600)
+    export_max_video_bytes         = optional(number, 419430400) # 400 MiB: fits the API function's /tmp
   })
   default = {}
 }

@@ -4,6 +4,14 @@ locals {
   # The key layout of chalicelib/uploads.py: uploads/{user}/{video}/{file} and segments/{video}/NNNN.json.
   upload_prefix   = "uploads/"
   segments_prefix = "segments/"
+  # Account exports (chalicelib/storage/bucket.py): the retention sweep deletes them once their link has
+  # expired; this rule a day later, should it not run.
+  exports_prefix = "exports/"
+  # The retention backstop (chalicelib/privacy/retention.py, tests/test_infra.py checks both): a source
+  # video is tagged with the number of days from its creation to its planned deletion, rounded up to one of
+  # these; one rule per value expires it then. The hourly sweep deletes it first unless it is not running.
+  retention_tag           = "emotionfy-retention-days"
+  retention_backstop_days = [1, 2, 4, 8, 15, 31, 61, 91, 181, 366, 731, 1096, 1826, 3651, 3700]
 }
 
 module "access_logs" {
@@ -37,10 +45,20 @@ module "uploads" {
   force_destroy           = var.force_destroy
   expirations = concat(
     [{ id = "expire-segments", prefix = local.segments_prefix, days = var.segments_expiration_days }],
+    [{ id = "expire-exports", prefix = local.exports_prefix, days = 1 }],
     var.uploads_expiration_days == null ? [] : [
       { id = "expire-uploads", prefix = local.upload_prefix, days = var.uploads_expiration_days }
     ],
   )
+  tagged_expirations = [
+    for days in local.retention_backstop_days : {
+      id        = "retention-backstop-${days}"
+      prefix    = local.upload_prefix
+      tag_key   = local.retention_tag
+      tag_value = tostring(days)
+      days      = days
+    }
+  ]
   # Presigned POST (form) and PUT from the web app, presigned GET for playback.
   cors_rules = [{
     allowed_origins = var.site_origins
