@@ -197,9 +197,18 @@ test('the journey of a content creator', async (t) => {
   });
 
   await t.test('upload a video and watch the analysis until done', async () => {
+    // The size limit shown comes from the site's /config.json (the servers write it from the settings).
+    const config = await page.evaluate(() => fetch('/config.json').then((r) => r.json()));
+    assert.ok(config.limits.maxUploadBytes > 0, `an upload limit in /config.json: ${JSON.stringify(config)}`);
+    await page.getByText(/^Up to \d/).waitFor();
     await page.getByLabel('Video file').setInputFiles(video);
     await page.getByLabel('Title').fill('Viewer 1 — trailer');
-    await page.getByRole('button', { name: 'Upload and analyse' }).click();
+    // No upload without the consent of the people filmed: the statement is shown, the box must be ticked.
+    const upload = page.getByRole('button', { name: 'Upload and analyse' });
+    await page.getByText('Consent of the people filmed').waitFor();
+    assert.ok(await upload.isDisabled(), 'upload disabled until the consent box is ticked');
+    await page.getByLabel('The people in this video agreed to be filmed and analysed.').check();
+    await upload.click();
     const seen = new Set();
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
@@ -336,6 +345,21 @@ test('the journey of a content creator', async (t) => {
     assert.equal(await page.evaluate(() => document.title), 'Vídeos · Emotionfy');
   });
 
+  await t.test('account settings: retention, export', async () => {
+    await page.getByRole('link', { name: 'Cuenta' }).click();
+    await page.waitForURL(/\/account$/);
+    await page.getByRole('heading', { name: 'Ajustes de la cuenta', level: 1 }).waitFor();
+    assert.equal(await page.getByLabel('Días después del análisis', { exact: true }).inputValue(), '30'); // the default
+    await page.getByLabel('Guardar el vídeo hasta que yo lo borre').check();
+    await page.getByRole('button', { name: 'Guardar', exact: true }).click();
+    await page.getByText(/^Guardado\./).waitFor();
+    const download = page.waitForEvent('download', { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Exportar todo' }).click();
+    await page.getByText(/^Tu archivo está listo/).waitFor({ timeout: 30_000 });
+    assert.match((await download).suggestedFilename(), /\.zip$/);
+    await shot('account');
+  });
+
   await t.test('sign out returns to sign-in and protects the app', async () => {
     await page.getByRole('button', { name: 'Cerrar sesión' }).click();
     await page.waitForURL(/\/signin$/);
@@ -344,5 +368,24 @@ test('the journey of a content creator', async (t) => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('emotionfy.refresh')), null);
     await page.goto(site + '/stats');
     await page.waitForURL(/\/signin$/);
+  });
+
+  await t.test('erase the account: password again, signed out, and it cannot sign in any more', async () => {
+    await page.getByLabel('Correo electrónico').fill(email);
+    await page.getByLabel('Contraseña').fill(password);
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click();
+    await page.waitForURL(/\/stats$/); // signed in, on the page asked for before
+    await page.getByRole('link', { name: 'Cuenta' }).click();
+    await page.waitForURL(/\/account$/);
+    await page.getByRole('button', { name: 'Borrar mi cuenta…' }).click();
+    await page.getByLabel('Contraseña').fill(password);
+    await page.getByRole('button', { name: 'Borrar todo para siempre' }).click();
+    await page.waitForURL(/\/signin$/);
+    await page.getByText('Tu cuenta y todos sus datos se han borrado.').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('emotionfy.refresh')), null);
+    await page.getByLabel('Correo electrónico').fill(email);
+    await page.getByLabel('Contraseña').fill(password);
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click();
+    await page.getByText('El correo o la contraseña no son correctos.').waitFor();
   });
 });
