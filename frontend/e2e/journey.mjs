@@ -247,7 +247,7 @@ test('the journey of a content creator', async (t) => {
   });
 
   await t.test('hover the chart: the tooltip shows every emotion and the face count', async () => {
-    const surface = page.getByRole('figure', { name: /timeline/i }).locator('.recharts-cartesian-grid');
+    const surface = page.getByRole('figure', { name: /timeline/i }).locator('.chart-timeline .recharts-cartesian-grid');
     const box = await surface.boundingBox();
     assert.ok(box, 'the chart grid is visible');
     await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
@@ -257,11 +257,12 @@ test('the journey of a content creator', async (t) => {
     assert.match(text, /\d+(\.\d)?\s?%/, `a percentage in the tooltip: ${text}`);
     assert.match(await page.getByTestId('tooltip-faces').textContent(), /^\d+$/);
     for (const label of ['Happy', 'Neutral', 'Angry']) assert.ok(text.includes(label), `${label} in tooltip`);
+    assert.match(await page.getByTestId('tooltip-valence').textContent(), /^Valence[+\-−]?\d\.\d\d$/);
   });
 
   await t.test('click the chart: the video seeks there and the cursor follows', async () => {
     const before = await page.evaluate(() => document.querySelector('video').currentTime);
-    const box = await page.getByRole('figure', { name: /timeline/i }).locator('.recharts-cartesian-grid').boundingBox();
+    const box = await page.getByRole('figure', { name: /timeline/i }).locator('.chart-timeline .recharts-cartesian-grid').boundingBox();
     await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2);
     await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
     await page.waitForFunction((b) => Math.abs(document.querySelector('video').currentTime - b) > 0.5, before);
@@ -294,6 +295,46 @@ test('the journey of a content creator', async (t) => {
       await page.getByRole('figure', { name: /timeline/i }).locator('.recharts-line-curve').first().waitFor();
       await select.selectOption('mean');
     }
+  });
+
+  await t.test('chart views: stacked, dominant-emotion ribbon, every sample; hover and seek in each', async () => {
+    const figure = page.getByRole('figure', { name: /timeline/i });
+    const panel = page.locator('.chart-panel');
+    assert.match(await figure.locator('figcaption').textContent(), /smoothed with a 1 s moving average/);
+    await page.getByTestId('valence-strip').locator('.recharts-line-curve').waitFor(); // the valence line
+    await page.mouse.move(1, 1);
+    await page.waitForTimeout(900); // the CSS wipe
+    await panel.screenshot({ path: join(shots, 'timeline-lines.png') });
+    for (const [name, view, shotName] of [['Stacked', 'stacked', 'timeline-stacked'], ['Dominant emotion', 'ribbon', 'timeline-ribbon']]) {
+      await page.getByRole('button', { name, exact: true }).click();
+      await page.locator(`figure[data-view="${view}"] .chart-timeline .recharts-area-area`).first().waitFor();
+      const box = await figure.locator('.chart-timeline .recharts-cartesian-grid').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await page.getByTestId('timeline-tooltip').waitFor();
+      await page.evaluate(() => { document.querySelector('video').currentTime = 0; });
+      await page.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+      await page.waitForFunction(() => document.querySelector('video').currentTime > 1);
+      assert.ok(await figure.locator('.timeline-cursor').count() >= 1, `a playback cursor in the ${view} view`);
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await page.waitForTimeout(900);
+      await panel.screenshot({ path: join(shots, `${shotName}.png`) });
+    }
+    // the valence strip seeks too
+    await page.evaluate(() => { document.querySelector('video').currentTime = 0; });
+    const strip = await page.getByTestId('valence-strip').locator('.recharts-surface').first().boundingBox();
+    await page.mouse.click(strip.x + strip.width * 0.6, strip.y + strip.height / 2);
+    await page.waitForFunction(() => document.querySelector('video').currentTime > 1);
+    // every sample, unsmoothed, on demand
+    await page.getByRole('button', { name: 'Lines', exact: true }).click();
+    await page.getByLabel('Every sample (unsmoothed)').check();
+    await page.locator('figure[data-raw="true"] .recharts-line-curve').first().waitFor();
+    assert.match(await figure.locator('figcaption').textContent(), /Every sample as analysed/);
+    await page.getByLabel('Every sample (unsmoothed)').uncheck();
+    // the model in words, the technical names on demand
+    assert.match(await page.getByTestId('model-sentence').textContent(), /^Analysed by /);
+    await page.getByText('Technical details').click();
+    await page.locator('.tech-details dd').first().waitFor();
+    await page.getByText('Technical details').click();
   });
 
   await t.test('switch the timeline to reactions and attention, and back', async () => {
@@ -330,9 +371,10 @@ test('the journey of a content creator', async (t) => {
     await page.waitForURL(/\/stats$/);
     await page.getByRole('heading', { name: 'Estadísticas', level: 1 }).waitFor();
     await page.getByRole('figure', { name: 'Distribución de emociones en los vídeos' }).waitFor();
-    await page.getByRole('figure', { name: 'Tendencia semanal de valencia y expresividad' }).waitFor();
+    await page.getByRole('figure', { name: 'Tendencia semanal de vídeos, valencia y expresividad' }).waitFor();
     await page.getByRole('cell', { name: 'Viewer 1 — trailer' }).waitFor();
     await shot('statistics');
+    await page.locator('.multiples').screenshot({ path: join(shots, 'statistics-weekly.png') });
   });
 
   await t.test('delete a video from its results page (after a confirm)', async () => {
