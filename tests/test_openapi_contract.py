@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from chalicelib.auth.passwords import check_policy
 from chalicelib.errors import BadRequest
+from chalicelib.settings import service_settings
 from devstack.stack import LocalStack
 from tests.api_client import MAX_UPLOAD_BYTES, Account, Api
 from tests.synthetic import VIDEOS_DIR
@@ -110,6 +111,16 @@ class Session:
 
     api: Api
     account: Account
+    #: `DELETE /account` and `PUT /account/settings` act as this other user: the first's wrong passwords
+    #: count as failed sign-ins, which would soon lock the contract user out of the fresh sign-ins below
+    #: (`Retry-After`: 15 minutes); the second's retention of 0 days would delete the sources of the
+    #: contract user's videos (then their media answer 410, by design) under the stateful run.
+    bystander: Account | None = None
+
+    def bystander_access_token(self) -> str:
+        if self.bystander is None:
+            self.bystander = self.api.new_account()
+        return self.bystander.access_token
 
     def fresh_access_token(self) -> str:
         """The access token of a new sign-in of this user: its own session, so signing it out ends only it."""
@@ -148,6 +159,11 @@ class SessionAuth:
             # A valid sign-out ends the session of the token it was sent with: each one gets its own
             # sign-in, so the rest of the run keeps a working token.
             return session.fresh_access_token()
+        if (case.method.upper(), case.operation.path) in (
+            ("DELETE", "/account"),
+            ("PUT", "/account/settings"),
+        ):
+            return session.bystander_access_token()
         return session.account.access_token
 
     def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
@@ -165,6 +181,11 @@ def _violates_password_policy(body: dict[str, Any]) -> bool:
     return False
 
 
+def _not_the_current_consent(consent: Any) -> bool:
+    version = service_settings().consent_version
+    return not isinstance(consent, dict) or consent.get("text_version") != version
+
+
 def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
     """`positive_data_acceptance` where a schema-valid request breaks a rule JSON Schema cannot express.
 
@@ -172,7 +193,10 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
     - POST /auth/register with a password the policy refuses (fewer than 4 different characters, or the
       email itself): 400 `weak_password`;
     - GET /videos with a `cursor` the API did not issue (any string is a `cursor` to the schema): 400;
-    - POST /videos with a `size` over the upload limit (a deployment setting, not in the document): 413.
+    - POST /videos with a `size` over the upload limit (a deployment setting, not in the document): 413;
+    - POST /videos whose `consent.text_version` is not the current statement's (a deployment setting): 400;
+    - DELETE /account with a password that is not the account's (any string is one to the schema): 401,
+      then 429 once the sign-in limiter counts enough of them.
     """
     body: dict[str, Any] = case.body if isinstance(case.body, dict) else {}
     size = body.get("size")
@@ -186,6 +210,8 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
         )
         or (label == "GET /videos" and bool((case.query or {}).get("cursor")))
         or (label == "POST /videos" and isinstance(size, int) and size > MAX_UPLOAD_BYTES)
+        or (label == "POST /videos" and _not_the_current_consent(body.get("consent")))
+        or label == "DELETE /account"
     )
     return [positive_data_acceptance] if refused else []
 
@@ -226,6 +252,9 @@ def test_the_answers_about_analysed_and_failed_videos_conform_to_the_spec(
     assert conforms("GET", "/stats", 200).json()["cached"] is True
     page = conforms("GET", "/videos", 200, limit="1")  # two videos: a `next` cursor
     assert page.json()["next"] is not None
+    assert conforms("GET", "/consent", 200).json()["statements"]["es"]
+    assert conforms("GET", "/account/settings", 200).json() == {"retention_days": 30}
+    assert conforms("GET", "/account/export", 200, videos="true").json()["size"] > 0
     conforms("POST", "/videos/{video_id}/retry", 409, video_id=done)
     assert conforms("POST", "/videos/{video_id}/retry", 202, video_id=failed).json()["status"] == "queued"
     assert api.wait(account, failed)["status"] == "failed"  # still a text file
