@@ -356,7 +356,12 @@ def _face_data(value: Any, path: str = "") -> list[str]:
     elif isinstance(value, dict):
         for key, item in value.items():
             named = any(word in str(key).lower() for word in _IMAGE_WORDS)
-            if named and not isinstance(item, int | float | bool):  # a time or a flag may be named so
+            # A time, a flag or a short label may be named so (`timings.landmarks`, `model.crop: aligned`).
+            if (
+                named
+                and not isinstance(item, int | float | bool)
+                and not (isinstance(item, str) and len(item) <= 32)
+            ):
                 found.append(f"{path}.{key}: named like a picture or a mesh")
             found += _face_data(item, f"{path}.{key}")
     elif isinstance(value, list):
@@ -369,10 +374,11 @@ def _face_data(value: Any, path: str = "") -> list[str]:
 
 def test_the_checker_finds_crops_and_landmarks() -> None:
     """The check below is not vacuous."""
-    assert _face_data({"faces": [{"crop": "x"}]}) and _face_data({"p": [0.1] * 468 * 2})
+    assert _face_data({"faces": [{"crop": [[1, 2, 3]]}]}) and _face_data({"p": [0.1] * 468 * 2})
     assert _face_data({"a": Binary(b"\xff\xd8\xff")}) and _face_data({"a": "A" * 5000})
     assert not _face_data({"box": [1, 2, 3, 4], "eyes": [0.1, 0.2], "t": "0.2", "landmarks": 0.01})
-    assert _face_data({"landmarks": [[0.1, 0.2]]})
+    assert _face_data({"landmarks": [[0.1, 0.2]]}) and _face_data({"crop": {"w": 48}})
+    assert not _face_data({"model": {"crop": "aligned"}})
 
 
 def test_no_face_crop_or_landmark_image_is_ever_stored(
