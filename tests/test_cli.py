@@ -47,6 +47,7 @@ def test_analyze_writes_json_csv_and_html(tmp_path: Path, model_dir: Path) -> No
         "backend": "onnx",
         "version": "calibrated/1",
         "detector": "blazeface",
+        "crop": "aligned",
         "sample_fps": 5.0,
         "smoothing": {
             "filter": "two-sided exponential",

@@ -70,9 +70,14 @@ def region_from_box(box: tuple[float, float, float, float]) -> Region:
     return Region(x + w / 2, y + h / 2, max(w, h) * ROI_SCALE, 0.0)
 
 
+def landmark_angle(points: np.ndarray) -> float:
+    """How far the face's eye line (outer eye corners) is turned from level, radians."""
+    return _angle(points[RIGHT_EYE_OUTER], points[LEFT_EYE_OUTER])
+
+
 def region_from_landmarks(points: np.ndarray) -> Region:
     """From the previous sample's landmarks (the tracking step of MediaPipe's face mesh)."""
-    angle = _angle(points[RIGHT_EYE_OUTER], points[LEFT_EYE_OUTER])
+    angle = landmark_angle(points)
     # The bounding box in the face's own (turned) frame, so a tilted face does not inflate it.
     cos, sin = math.cos(angle), math.sin(angle)
     to_face = np.array([[cos, sin], [-sin, cos]])  # frame -> face axes (row vectors), see Region.to_frame

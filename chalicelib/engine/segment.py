@@ -18,11 +18,21 @@ from typing import Any
 import cv2
 import numpy as np
 
+from chalicelib.engine.alignment import aligned_crop, eye_distance
 from chalicelib.engine.blazeface import BlazeFaceDetector
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
 from chalicelib.engine.face_signals import face_signals
-from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square
-from chalicelib.engine.landmarks import FaceMesh, region_from_box, region_from_detection
+from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square, iou
+from chalicelib.engine.landmarks import (
+    ROI_SCALE,
+    FaceMesh,
+    Mesh,
+    Region,
+    landmark_angle,
+    region_from_box,
+    region_from_detection,
+)
+from chalicelib.engine.planning import FULL_PASS_SECONDS
 from chalicelib.engine.tracking import FaceTracker
 from chalicelib.engine.video import VideoSource, sample_frames
 from chalicelib.settings import engine_settings
@@ -33,6 +43,10 @@ TINY_FACE_FILE = "tiny_face_detector.onnx"
 _BATCH = 16
 #: The face mesh's face flag below this: no face in the region (no signals for that sample).
 MESH_PRESENCE = 0.5
+#: Two followed faces whose boxes overlap this much are the same face.
+DUPLICATE_IOU = 0.5
+#: A followed head that turned more than this since its detection is placed by the detector again.
+REANCHOR_DEGREES = 15.0
 
 
 @dataclass(frozen=True)
@@ -146,18 +160,152 @@ def _find(detector: Detector, frame: np.ndarray, known: list[Box] | None) -> lis
     return [_Found(b, None) for b in boxes]
 
 
-def _signals(mesh: FaceMesh, frame: np.ndarray, found: list[_Found]) -> list[dict[str, Any] | None]:
-    """Each face's landmark signals, None where the mesh sees no face in the region."""
-    regions = [
-        region_from_detection(f.box, f.keypoints[0], f.keypoints[1])
-        if f.keypoints is not None
-        else region_from_box(f.box)
-        for f in found
-    ]
-    out: list[dict[str, Any] | None] = []
-    for face in mesh.run(frame, regions):
-        out.append(face_signals(face.points).to_dict() if face.presence >= MESH_PRESENCE else None)
-    return out
+def _region(found: _Found) -> Region:
+    """The mesh's region for a detected face: turned by its eye keypoints where the detector gives them."""
+    if found.keypoints is not None:
+        return region_from_detection(found.box, found.keypoints[0], found.keypoints[1])
+    return region_from_box(found.box)
+
+
+@dataclass(frozen=True)
+class _Followed:
+    """A face the mesh follows between detector passes, with the detector's box convention kept.
+
+    The box (tracker, classifier fallback) and the next mesh region are placed as the detector placed them at
+    the last full pass, relative to the landmarks: centred at the same offset from the landmarks' centre and
+    sized by the same multiple of the eye distance measured in 3-D (which a head turn barely changes, unlike
+    the landmarks' 2-D extent). Sizing from the 2-D extent fed the mesh's own scale error back into its next
+    region (on a face turned away the region shrank 15% in 3 s), and keeping the detection's size froze it
+    through a quick turn; either way the head-pose reading, which depends on the region's scale, drifted.
+    """
+
+    box: Box
+    mesh: Mesh
+    signals: dict[str, Any]
+    fit: tuple[float, float, float, float]  # box centre offset and size, in eye distances
+    anchor_yaw: float  # the head's yaw when the detector last placed it
+
+    @classmethod
+    def from_detection(cls, box: Box, mesh: Mesh) -> _Followed:
+        cx, cy, unit = _landmark_frame(mesh)
+        x, y, w, h = box
+        fit = ((x + w / 2 - cx) / unit, (y + h / 2 - cy) / unit, w / unit, h / unit)
+        signals = face_signals(mesh.points).to_dict()
+        yaw: Any = signals["yaw"]
+        return cls(box, mesh, signals, fit, float(yaw))
+
+    def moved_to(self, mesh: Mesh) -> _Followed:
+        cx, cy, unit = _landmark_frame(mesh)
+        dx, dy, sw, sh = self.fit
+        w, h = sw * unit, sh * unit
+        box = (round(cx + dx * unit - w / 2), round(cy + dy * unit - h / 2), round(w), round(h))
+        return _Followed(box, mesh, face_signals(mesh.points).to_dict(), self.fit, self.anchor_yaw)
+
+    @property
+    def turned_since_detection(self) -> bool:
+        """The head turned so far since the detector placed it that the fit no longer holds."""
+        yaw: Any = self.signals["yaw"]
+        return abs(float(yaw) - self.anchor_yaw) > REANCHOR_DEGREES
+
+    def next_region(self) -> Region:
+        """Where to look in the next sample: the box's region, turned by the landmarks' eye line."""
+        x, y, w, h = self.box
+        return Region(x + w / 2, y + h / 2, max(w, h) * ROI_SCALE, landmark_angle(self.mesh.points))
+
+
+def _landmark_frame(mesh: Mesh) -> tuple[float, float, float]:
+    """The landmarks' centre (x, y) and the eye distance in 3-D: the frame a followed face is placed in."""
+    low, high = mesh.points[:, :2].min(axis=0), mesh.points[:, :2].max(axis=0)
+    return float(low[0] + high[0]) / 2, float(low[1] + high[1]) / 2, max(eye_distance(mesh.points), 1.0)
+
+
+class _FaceFinder:
+    """Where the faces of each sample are, and their landmark signals.
+
+    As MediaPipe's face mesh graph does, the detector runs only when it must: on the full-pass grid (every
+    `FULL_PASS_SECONDS` of the video's own time, where new faces are found), when no face is known, and when
+    a face is lost; in between, each face is followed from its previous sample's landmarks (one batched mesh
+    call per sample). Faces the mesh cannot follow (its face flag low) are looked for near their last box by
+    the detector, as without landmarks. A full pass replaces every followed face with what the detector
+    finds, so what is found from a full pass on depends only on the frames from there: a video cut on that
+    grid (`plan_segments`) gives the same faces as the video analysed whole.
+    """
+
+    def __init__(
+        self, detector: Detector, mesh: FaceMesh, sample_fps: float, clock: dict[str, float]
+    ) -> None:
+        self._detector, self._mesh, self._fps, self._clock = detector, mesh, sample_fps, clock
+        self._followed: list[_Followed] = []
+        self._unfollowed: list[Box] = []  # faces found whose mesh flag was low: re-detected near their box
+
+    def find(self, t: float, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]]:
+        known = self._followed or self._unfollowed
+        if known and not _is_full_pass(t, self._fps):
+            result = self._follow(frame)
+            if result is not None:
+                return result
+        return self._full_pass(frame)
+
+    def _follow(self, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]] | None:
+        """Every known face again from its landmarks or near its box; None if any is lost."""
+        tick = time.process_time()
+        meshes = self._mesh.run(frame, [f.next_region() for f in self._followed])
+        self._clock["landmarks"] += time.process_time() - tick
+        if any(m.presence < MESH_PRESENCE for m in meshes):
+            return None
+        tick = time.process_time()
+        followed: list[_Followed] = []
+        for face in (f.moved_to(m) for f, m in zip(self._followed, meshes, strict=True)):
+            # Two followed faces that drifted onto one face (after an occlusion) are one face.
+            if all(iou(face.box, other.box) < DUPLICATE_IOU for other in followed):
+                followed.append(face)
+        self._clock["landmarks"] += time.process_time() - tick
+        tick = time.process_time()
+        found: list[_Found] = []
+        if self._unfollowed:
+            found = _find(self._detector, frame, self._unfollowed)
+            if len(found) < len(self._unfollowed):
+                return None
+        # A head that turned far since its detection is placed by the detector again (near its box).
+        turned = [f for f in followed if f.turned_since_detection]
+        if turned:
+            placed = _find(self._detector, frame, [f.box for f in turned])
+            again = [f for f in turned if any(iou(f.box, p.box) > 0.1 for p in placed)]
+            followed = [f for f in followed if f not in again]
+            found += placed
+        self._clock["detect"] += time.process_time() - tick
+        return self._adopt(frame, found, keep=followed)
+
+    def _full_pass(self, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]]:
+        tick = time.process_time()
+        found = _find(self._detector, frame, None)
+        self._clock["detect"] += time.process_time() - tick
+        self._followed = []
+        return self._adopt(frame, found, keep=[])
+
+    def _adopt(
+        self, frame: np.ndarray, found: list[_Found], keep: list[_Followed]
+    ) -> tuple[list[Box], list[dict[str, Any] | None]]:
+        """Run the mesh on newly detected faces; those it sees are followed from now on."""
+        tick = time.process_time()
+        meshes = self._mesh.run(frame, [_region(f) for f in found])
+        fresh = [
+            _Followed.from_detection(f.box, m)
+            for f, m in zip(found, meshes, strict=True)
+            if m.presence >= MESH_PRESENCE
+            and all(iou(f.box, k.box) < DUPLICATE_IOU for k in keep)  # a kept face found again near it
+        ]
+        self._clock["landmarks"] += time.process_time() - tick
+        self._followed = keep + fresh
+        self._unfollowed = [f.box for f, m in zip(found, meshes, strict=True) if m.presence < MESH_PRESENCE]
+        boxes = [f.box for f in self._followed] + self._unfollowed
+        signals: list[dict[str, Any] | None] = [f.signals for f in self._followed]
+        return boxes, signals + [None] * len(self._unfollowed)
+
+    @property
+    def meshes(self) -> list[Mesh | None]:
+        """The mesh of each face of the last sample (None where it saw no face), in the order of its boxes."""
+        return [f.mesh for f in self._followed] + [None] * len(self._unfollowed)
 
 
 def _new_detector(name: str, model_dir: Path) -> Detector:
@@ -193,6 +341,7 @@ def analyze_segment(
     crops: list[np.ndarray] = []
     signals: list[dict[str, Any] | None] = []
     started = time.process_time()
+    finder = _FaceFinder(detector, mesh, opts.sample_fps, clock) if mesh is not None else None
     frames = sample_frames(source, start, end, opts.sample_fps)
     while True:
         tick = time.process_time()
@@ -201,19 +350,22 @@ def analyze_segment(
         if item is None:
             break
         t, frame = item
-        tick = time.process_time()
-        known = tracker.live_boxes(t)
-        found = [] if not known or _is_full_pass(t, opts.sample_fps) else _find(detector, frame, known)
-        if len(found) < len(known) or not known:
-            found = _find(detector, frame, None)  # a face was lost (or none is known): look everywhere
-        boxes = [f.box for f in found]
-        tracker.update(t, boxes)
-        crops.extend(crop_square(frame, box) for box in boxes)
-        clock["detect"] += time.process_time() - tick
-        if mesh is not None:
+        if finder is not None:
+            boxes, found_signals = finder.find(t, frame)
+            signals.extend(found_signals)
+            # Eyes level, FER's framing: +4.6 points on tilted faces, +1.6 upright (model/README.md).
             tick = time.process_time()
-            signals.extend(_signals(mesh, frame, found))
+            crops.extend(
+                aligned_crop(frame, mesh.points) if mesh is not None else crop_square(frame, box)
+                for box, mesh in zip(boxes, finder.meshes, strict=True)
+            )
             clock["landmarks"] += time.process_time() - tick
+        else:
+            tick = time.process_time()
+            boxes = _detect(detector, frame, tracker.live_boxes(t), t, opts.sample_fps)
+            crops.extend(crop_square(frame, box) for box in boxes)
+            clock["detect"] += time.process_time() - tick
+        tracker.update(t, boxes)
         samples.append((t, len(boxes)))
 
     tick = time.process_time()
@@ -226,16 +378,32 @@ def analyze_segment(
         sample_fps=opts.sample_fps,
         samples=samples,
         tracks=track_fragments(tracker, samples, probs, signals=signals if mesh is not None else None),
-        model={"backend": "onnx", "version": model.version, "detector": opts.detector},
+        model={
+            "backend": "onnx",
+            "version": model.version,
+            "detector": opts.detector,
+            "crop": "aligned" if mesh is not None else "box",
+        },
         timings={k: round(v, 4) for k, v in clock.items()},
     )
 
 
+def _detect(
+    detector: Detector, frame: np.ndarray, known: list[Box], t: float, sample_fps: float
+) -> list[Box]:
+    """Without landmarks: faces near the known boxes, a full pass on the grid or when one is lost."""
+    found = [] if not known or _is_full_pass(t, sample_fps) else _find(detector, frame, known)
+    if len(found) < len(known) or not known:
+        found = _find(detector, frame, None)  # a face was lost (or none is known): look everywhere
+    return [f.box for f in found]
+
+
 def _is_full_pass(t: float, sample_fps: float) -> bool:
-    """Full-frame detection once per second of video (and whenever no face is being tracked), on whole
-    seconds of the global sample grid, so a video cut into whole-second segments gets the same passes as
-    the video analysed in one piece."""
-    return abs(t - round(t)) < 0.5 / sample_fps and round(t * sample_fps) % max(1, round(sample_fps)) == 0
+    """Full-frame detection every `FULL_PASS_SECONDS` of the global sample grid (and whenever no face is
+    known or one is lost), so a video cut on that grid gets the same passes as the video analysed whole."""
+    k = round(t * sample_fps)
+    period = max(1, round(FULL_PASS_SECONDS * sample_fps))
+    return abs(t * sample_fps - k) < 0.5 and k % period == 0
 
 
 def _classify_all(model: ExpressionClassifier, crops: list[np.ndarray]) -> np.ndarray:

@@ -181,6 +181,8 @@ export interface Analysis {
     backend: string;
     version: string;
     detector: string;
+    /** What the expression models saw (see docs/analysis.md); absent in documents made before it. */
+    crop?: 'aligned' | 'box';
     sample_fps: number;
     /** The per-track filter over time (see docs/analysis.md); absent in documents made before it. */
     smoothing?: { filter: string; pooling: 'arithmetic' | 'geometric'; tau: number };
