@@ -225,7 +225,8 @@ test('the journey of a content creator', async (t) => {
     const item = page.getByRole('link', { name: /^Viewer 1 — trailer/ });
     await item.waitFor();
     await item.getByText('Done').waitFor();
-    await item.getByText(/0:0\d/).waitFor(); // duration
+    // the duration (the date beside it can hold '0:0' too, e.g. at 10:05)
+    await item.locator('.history-meta > span', { hasText: /Duration\s*0:0\d/ }).waitFor();
     await shot('home-analysed');
     await page.getByRole('button', { name: 'Upload another video' }).click();
     await page.getByLabel('Video file').waitFor();
