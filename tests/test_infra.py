@@ -448,6 +448,8 @@ def _calls() -> dict[str, list[Call]]:
         "on_upload": [
             *mongodb,
             ("pipeline.start.start_execution", "states:StartExecution", MACHINE_ARN),
+            ("pipeline.start: purge of an orphaned upload", "s3:ListBucketVersions", BUCKET_ARN),
+            ("pipeline.start: purge of an orphaned upload", "s3:DeleteObjectVersion", upload),
             ("on-failure destination (Lambda sends as the function)", "sqs:SendMessage", QUEUE_ARN),
             ("the failure queue is SSE-KMS", "kms:GenerateDataKey", KEY_ARN),
         ],

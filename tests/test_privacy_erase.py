@@ -149,3 +149,21 @@ def test_erasing_needs_the_password_and_guesses_count_with_sign_in_failures(api:
     assert login.status_code == 429, "one budget of guesses for the sign-in page and the erasure"
     assert api.call("GET", "/auth/me", account).status_code == 200, "the account is still there"
     assert api.call("DELETE", "/account").status_code == 401, "no token, no erasure"
+
+
+def test_a_file_uploaded_after_the_erasure_through_an_earlier_url_is_removed(
+    api: Api, stack: LocalStack
+) -> None:
+    """Upload URLs live 15 minutes: one handed out before an erasure still takes a file afterwards, and the
+    upload handler removes it (its video no longer exists) instead of leaving a face video nobody owns."""
+    owner = api.new_account()
+    created = api.create_video(owner, SHORT, title="uploaded too late")
+    video_id = str(created["video"]["id"])
+    erased = api.call("DELETE", "/account", owner, json={"password": owner.password})
+    assert erased.status_code == 204, erased.text
+    response = api.post_upload(created, SHORT)
+    assert response.status_code in (200, 201, 204), "the URL still works: S3 checks only its signature"
+    assert _wait_for(lambda: not _s3_traces(stack, [owner.user_id, video_id]), timeout=30), _s3_traces(
+        stack, [owner.user_id, video_id]
+    )
+    assert not _mongo_traces([owner.user_id, video_id]), "and no record comes back with it"

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.cache import CacheP
 
 from chalicelib.deps import Deps
 from chalicelib.observability import logger
+from chalicelib.storage.bucket import purge
 from chalicelib.uploads import parse_upload_key, upload_key
 
 IDEMPOTENCY_SECONDS = 3600
@@ -81,8 +82,8 @@ def start_execution(deps: Deps, video: dict[str, Any], *, fail_on_error: bool = 
 
 
 def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = None) -> str:
-    """What happened to one uploaded object (`key` decoded): `started`, `ignored` (not ours) or
-    `duplicate`."""
+    """What happened to one uploaded object (`key` decoded): `started`, `ignored` (not ours, or unlike
+    its announcement), `duplicate`, or `removed` (an upload for a video that no longer exists)."""
     if bucket != deps.settings.uploads_bucket:
         logger.warning("object from an unexpected bucket", extra={"bucket": bucket, "key": key})
         return "ignored"
@@ -94,8 +95,14 @@ def handle_object_created(deps: Deps, bucket: str, key: str, size: int | None = 
     video = deps.videos.mark_queued(parsed.video_id, parsed.user_id)
     if video is None:
         known = deps.videos.get(parsed.user_id, parsed.video_id)
-        logger.info("upload event ignored", extra={"status": known["status"] if known else "unknown video"})
-        return "duplicate" if known else "ignored"
+        if known is None:
+            # Its video was deleted, or its account erased, after the upload URL was handed out (URLs live
+            # 15 minutes): nobody owns the file any more, so it goes at once, every version of it.
+            removed = purge(deps.s3, bucket, key, exact=True)
+            logger.info("upload of a video that no longer exists removed", extra={"objects": removed})
+            return "removed"
+        logger.info("upload event ignored", extra={"status": known["status"]})
+        return "duplicate"
     if key != upload_key(video["owner"], video["_id"], video["filename"]):  # the key its upload URL pinned
         deps.videos.mark_failed(
             parsed.video_id, "the file was uploaded under a different name than announced", "wrong_name"

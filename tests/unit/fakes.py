@@ -394,12 +394,14 @@ class FakeS3:
         return {"ContentLength": self.objects[(Bucket, Key)]}
 
     def get_paginator(self, operation: str) -> Any:
-        assert operation == "list_objects_v2", operation
+        assert operation in ("list_objects_v2", "list_object_versions"), operation
         s3 = self
 
         class Paginator:
             def paginate(self, Bucket: str, Prefix: str) -> list[dict[str, Any]]:
                 keys = sorted(k for b, k in s3.objects if b == Bucket and k.startswith(Prefix))
+                if operation == "list_object_versions":  # unversioned: one version, id "null"
+                    return [{"Versions": [{"Key": k, "VersionId": "null"} for k in keys]}]
                 return [{"Contents": [{"Key": k} for k in keys]}] if keys else [{}]
 
         return Paginator()

@@ -82,13 +82,31 @@ def test_the_announced_upload_starts_its_analysis_once(deps: Deps) -> None:
         ("elsewhere", f"uploads/{OWNER}/{VIDEO}/talk.mp4"),
         (BUCKET, "uploads/../../etc/passwd"),
         (BUCKET, f"segments/{VIDEO}/0/0000.json"),
-        (BUCKET, f"uploads/{OWNER}/{'f' * 32}/talk.mp4"),  # no such video
-        (BUCKET, f"uploads/u_{'cd' * 12}/{VIDEO}/talk.mp4"),  # my video id under someone else's prefix
     ],
 )
 def test_objects_that_are_not_an_announced_upload_start_nothing(deps: Deps, bucket: str, key: str) -> None:
     _announce(deps, "talk.mp4")
+    deps.s3.objects[(bucket, key)] = 10
     assert handle_object_created(deps, bucket, key, 10) == "ignored"
+    assert _status(deps) == "pending_upload"
+    assert not deps.stepfunctions.executions
+    assert (bucket, key) in deps.s3.objects, "not ours: left alone"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"uploads/{OWNER}/{'f' * 32}/talk.mp4",  # no such video (deleted, or its account erased)
+        f"uploads/u_{'cd' * 12}/{VIDEO}/talk.mp4",  # my video id under someone else's prefix
+    ],
+)
+def test_an_upload_for_a_video_that_no_longer_exists_is_removed(deps: Deps, key: str) -> None:
+    announced = _announce(deps, "talk.mp4")
+    deps.s3.objects[(BUCKET, key)] = 10
+    deps.s3.objects[(BUCKET, announced)] = 10
+    assert handle_object_created(deps, BUCKET, key, 10) == "removed"
+    assert (BUCKET, key) not in deps.s3.objects
+    assert (BUCKET, announced) in deps.s3.objects, "only that object"
     assert _status(deps) == "pending_upload"
     assert not deps.stepfunctions.executions
 

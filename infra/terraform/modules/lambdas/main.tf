@@ -186,6 +186,15 @@ locals {
       local.decrypt_only,
       local.start_analysis,
       {
+        # An upload for a video deleted (or an account erased) after its URL was handed out is removed,
+        # every version of it (chalicelib/pipeline/start.py).
+        Sid      = "RemoveOrphanedUploads"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObjectVersion"]
+        Resource = [local.uploads_objects]
+      },
+      local.list_versions,
+      {
         Sid      = "ReportFailedEvents"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
