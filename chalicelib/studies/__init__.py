@@ -1,0 +1,1 @@
+"""Audience studies: content, viewer sessions, invites and the audience curve."""
