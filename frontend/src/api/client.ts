@@ -2,16 +2,26 @@ import type {
   AccountExport,
   AccountSettings,
   Analysis,
+  AudienceCurve,
+  Comparison,
   ConsentGiven,
   ConsentStatement,
+  CreatedInvite,
+  CreatedStudy,
   CreatedVideo,
+  CreatedViewer,
+  Invite,
   MediaUrl,
   PresignedPost,
   Stats,
+  Study,
+  StudyPage,
   Tokens,
   User,
   Video,
   VideoPage,
+  Viewer,
+  ViewerCurve,
 } from './types';
 
 /** Every failure the client reports: the API's `{error: {code, message}}`, or one of ours (network, upload_failed). */
@@ -98,7 +108,8 @@ interface RequestOptions {
 
 export class ApiClient {
   readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  /** The fetch behind every request; the invite client (api/invite.ts) shares it, never the tokens. */
+  readonly fetchImpl: typeof fetch;
   private readonly store: RefreshTokenStore;
   private readonly refreshAt: number;
   private accessToken: string | null = null;
@@ -349,6 +360,81 @@ export class ApiClient {
   async deleteAccount(password: string): Promise<void> {
     await this.request<void>('DELETE', '/account', { body: { password } });
     this.clearTokens();
+  }
+
+  // --- audience studies -------------------------------------------------------------------------------
+
+  listStudies(): Promise<StudyPage> {
+    return this.request<StudyPage>('GET', '/studies');
+  }
+
+  getStudy(id: string): Promise<Study> {
+    return this.request<Study>('GET', `/studies/${encodeURIComponent(id)}`);
+  }
+
+  /** Creates a study; its content video goes to storage with the presigned POST answered. */
+  createStudy(body: {
+    title: string;
+    content: { filename: string; content_type: string; size: number; duration: number };
+  }): Promise<CreatedStudy> {
+    return this.request<CreatedStudy>('POST', '/studies', { body });
+  }
+
+  deleteStudy(id: string): Promise<void> {
+    return this.request<void>('DELETE', `/studies/${encodeURIComponent(id)}`);
+  }
+
+  studyContent(id: string): Promise<MediaUrl> {
+    return this.request<MediaUrl>('GET', `/studies/${encodeURIComponent(id)}/content`);
+  }
+
+  listViewers(id: string): Promise<{ items: Viewer[] }> {
+    return this.request<{ items: Viewer[] }>('GET', `/studies/${encodeURIComponent(id)}/viewers`);
+  }
+
+  /** A viewer recording made elsewhere, with the viewer's own consent; the file goes with the presigned POST. */
+  addViewer(
+    id: string,
+    body: { filename: string; content_type: string; size: number; offset: number; label?: string; consent: ConsentGiven },
+  ): Promise<CreatedViewer> {
+    return this.request<CreatedViewer>('POST', `/studies/${encodeURIComponent(id)}/viewers`, { body });
+  }
+
+  deleteViewer(id: string, viewerId: string): Promise<void> {
+    return this.request<void>('DELETE', `/studies/${encodeURIComponent(id)}/viewers/${encodeURIComponent(viewerId)}`);
+  }
+
+  viewerCurve(id: string, viewerId: string, step = 0.5): Promise<ViewerCurve> {
+    return this.request<ViewerCurve>(
+      'GET',
+      `/studies/${encodeURIComponent(id)}/viewers/${encodeURIComponent(viewerId)}/curve?step=${step}`,
+    );
+  }
+
+  createInvite(id: string, body: { expires_in?: number; max_viewers?: number }): Promise<CreatedInvite> {
+    return this.request<CreatedInvite>('POST', `/studies/${encodeURIComponent(id)}/invites`, { body });
+  }
+
+  listInvites(id: string): Promise<{ items: Invite[] }> {
+    return this.request<{ items: Invite[] }>('GET', `/studies/${encodeURIComponent(id)}/invites`);
+  }
+
+  revokeInvite(id: string, inviteId: string): Promise<void> {
+    return this.request<void>('DELETE', `/studies/${encodeURIComponent(id)}/invites/${encodeURIComponent(inviteId)}`);
+  }
+
+  audience(id: string, step = 0.5): Promise<AudienceCurve> {
+    return this.request<AudienceCurve>('GET', `/studies/${encodeURIComponent(id)}/audience?step=${step}`);
+  }
+
+  async audienceCsv(id: string, step = 0.5): Promise<Blob> {
+    const res = await this.request<Response>('GET', `/studies/${encodeURIComponent(id)}/audience.csv?step=${step}`, { raw: true });
+    return res.blob();
+  }
+
+  compare(a: string, b: string, step = 0.5): Promise<Comparison> {
+    const q = new URLSearchParams({ a, b, step: String(step) });
+    return this.request<Comparison>('GET', `/compare?${q}`);
   }
 }
 

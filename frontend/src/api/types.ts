@@ -70,6 +70,8 @@ export type ConsentLanguage = 'en' | 'es';
 export interface ConsentStatement {
   version: string;
   statements: Record<ConsentLanguage, string>;
+  /** The statement a study's viewer accepts for their own recording (issue 12). */
+  viewer?: { version: string; statements: Record<ConsentLanguage, string> };
 }
 
 /** What POST /videos carries: the statement the uploader saw and accepted. */
@@ -205,4 +207,155 @@ export interface Stats {
   }[];
   weekly: { week: string; videos: number; duration: number; valence: number; expressiveness: number }[];
   cached: boolean;
+}
+
+// --- audience studies (issue 12; /work/notes/studies-contract.md, docs/openapi.yaml) -----------------------
+
+/** A study: one content video shown to many viewers, whose recordings make its audience curve. */
+export interface Study {
+  id: string;
+  title: string;
+  content: { filename: string; content_type: string; size: number; duration: number; uploaded: boolean };
+  viewers: { total: number; done: number; processing: number; failed: number };
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StudyPage {
+  items: Study[];
+  next: string | null;
+}
+
+/** A presigned PUT, the alternative to the POST form (the app sends the POST: it reports progress). */
+export interface PresignedPut {
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+}
+
+export interface CreatedStudy {
+  study: Study;
+  upload: PresignedPost;
+  upload_put?: PresignedPut;
+  expires_in: number;
+}
+
+export type ViewerSource = 'creator' | 'invite';
+
+/** One viewer's recording: a video record of the study (same pipeline, progress, retry, erasure). */
+export interface Viewer {
+  id: string;
+  label: string;
+  /** Content time (s) at the recording's start: a recording moment r is content time r + offset. */
+  offset: number;
+  source: ViewerSource;
+  status: VideoStatus;
+  progress: { done: number; total: number };
+  consent: ConsentRecord | null;
+  duration: number | null;
+  error?: string;
+  error_code?: FailureCode;
+  retryable: boolean;
+  stalled?: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreatedViewer {
+  viewer: Viewer;
+  upload: PresignedPost;
+  upload_put?: PresignedPut;
+  expires_in: number;
+}
+
+export type Series = (number | null)[];
+
+export interface AudienceMoment {
+  series: string;
+  kind: 'peak' | 'dip';
+  t: number;
+  value: number;
+  low: number | null;
+  high: number | null;
+  n: number;
+}
+
+/** GET /studies/{id}/audience: the mean of the viewers per series on the content's time grid, with a 95% band. */
+export interface AudienceCurve {
+  study_id?: string;
+  duration: number;
+  step: number;
+  t: number[];
+  /** Viewers with a face at each grid time. */
+  n: number[];
+  /** Only for a series whose n differs from `n`. */
+  n_by_series?: Record<string, number[]>;
+  series: string[];
+  mean: Record<string, Series>;
+  low: Record<string, Series>;
+  high: Record<string, Series>;
+  moments: AudienceMoment[];
+  viewers?: { id: string; label: string; offset: number; status: VideoStatus; included: boolean }[];
+  viewers_included?: number;
+  computed_at?: string;
+}
+
+/** GET /studies/{id}/viewers/{viewer}/curve: one viewer's values on the content grid (null: not seen). */
+export interface ViewerCurve {
+  t: number[];
+  step?: number;
+  series?: string[];
+  values: Record<string, Series>;
+}
+
+export interface CreatedInvite {
+  id: string;
+  url: string;
+  token: string;
+  expires_at: string;
+  max_viewers: number;
+  used: number;
+}
+
+export interface Invite {
+  id: string;
+  created_at: string;
+  expires_at: string;
+  max_viewers: number;
+  used: number;
+  revoked: boolean;
+  expired: boolean;
+}
+
+/** GET /compare: two studies' curves on one grid and their difference (a - b) per series. */
+export interface Comparison {
+  t: number[];
+  a: AudienceCurve;
+  b: AudienceCurve;
+  difference: Record<string, Series>;
+}
+
+/** GET /invite: what a viewer holding an invite sees before agreeing. */
+export interface InviteInfo {
+  study: { title: string; duration: number; content_type: string };
+  consent: { version: string; statements: Record<ConsentLanguage, string> };
+  expires_at: string;
+}
+
+export interface InviteViewer {
+  viewer: { id: string; label: string };
+  withdraw_token: string;
+}
+
+export interface InviteUpload {
+  upload: PresignedPost;
+  upload_put?: PresignedPut;
+  expires_in: number;
+}
+
+export interface InviteViewerStatus {
+  id: string;
+  label: string;
+  status: VideoStatus;
+  progress: { done: number; total: number };
 }
