@@ -40,21 +40,22 @@ interface Props {
   valence?: boolean;
 }
 
-interface PlotArea {
+export interface PlotArea {
   left: number;
   top: number;
   width: number;
   height: number;
 }
 
-/** The two charts share hover and keyboard position (Recharts syncs charts with one syncId by index). */
+/** The two charts share hover and keyboard position (Recharts syncs charts with one syncId by index).
+ *  The plot-area probe, cursor, seek and focus helpers below are shared with the audience charts. */
 const SYNC_ID = 'emotion-timeline';
-const MARGIN = { top: 8, right: 16, bottom: 4, left: -8 };
+export const MARGIN = { top: 8, right: 16, bottom: 4, left: -8 };
 /** The strip has no time axis of its own: room below for its "-1" label, the same left and right. */
-const STRIP_MARGIN = { ...MARGIN, top: 8, bottom: 8 };
-const Y_AXIS_WIDTH = 56;
-const AXIS_TICK = { fontSize: 12, fill: '#5b6670' };
-const AXIS_STROKE = '#c5ccd3';
+export const STRIP_MARGIN = { ...MARGIN, top: 8, bottom: 8 };
+export const Y_AXIS_WIDTH = 56;
+export const AXIS_TICK = { fontSize: 12, fill: '#5b6670' };
+export const AXIS_STROKE = '#c5ccd3';
 const VALENCE_UP = '#b57a00';
 const VALENCE_DOWN = '#d9534f';
 
@@ -107,7 +108,7 @@ function TimelineTooltip({ active, payload, labels, rows, activeRef }: TooltipPr
 }
 
 /** Reports the plot area (inside the axes) so the playback cursor can be drawn over the chart. */
-function PlotAreaProbe({ offset, onPlotArea }: { offset?: PlotArea; onPlotArea: (a: PlotArea) => void }) {
+export function PlotAreaProbe({ offset, onPlotArea }: { offset?: PlotArea; onPlotArea: (a: PlotArea) => void }) {
   const left = offset?.left ?? 0;
   const top = offset?.top ?? 0;
   const width = offset?.width ?? 0;
@@ -119,7 +120,7 @@ function PlotAreaProbe({ offset, onPlotArea }: { offset?: PlotArea; onPlotArea: 
 }
 
 /** A setter that keeps the previous object when the area did not move (no re-render for nothing). */
-function usePlotArea() {
+export function usePlotArea() {
   const [plot, setPlot] = useState<PlotArea | null>(null);
   const onPlotArea = useCallback(
     (a: PlotArea) =>
@@ -130,7 +131,7 @@ function usePlotArea() {
 }
 
 /** The playback cursor: an HTML overlay, so playing the video never redraws a chart. */
-function Cursor({ plot, end, time }: { plot: PlotArea | null; end: number; time: number }) {
+export function Cursor({ plot, end, time }: { plot: PlotArea | null; end: number; time: number }) {
   if (!plot) return null;
   const x = plot.left + (Math.min(Math.max(time, 0), end) / end) * plot.width;
   return <div className="timeline-cursor" aria-hidden="true" style={{ left: x, top: plot.top, height: plot.height }} />;
@@ -140,10 +141,10 @@ function Cursor({ plot, end, time }: { plot: PlotArea | null; end: number; time:
  * A mouse press does not focus the chart: focusing it starts Recharts' keyboard layer, which moves the
  * tooltip to the first sample while the pointer is elsewhere. Keyboard users reach it with Tab.
  */
-const keepFocus = (e: MouseEvent) => e.preventDefault();
+export const keepFocus = (e: MouseEvent) => e.preventDefault();
 
 /** Click anywhere on a chart: seek to the sample under the pointer. */
-function seekHandler(onSeek: (t: number) => void) {
+export function seekHandler(onSeek: (t: number) => void) {
   return (state: unknown) => {
     const s = state as { activeLabel?: number | string; activePayload?: { payload?: ChartRow }[] } | null;
     const tt = s?.activePayload?.[0]?.payload?.t ?? (s?.activeLabel != null ? Number(s.activeLabel) : NaN);

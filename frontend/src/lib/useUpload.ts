@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, uploadWithProgress, type ApiClient } from '../api/client';
 import type { ConsentGiven, Video } from '../api/types';
+import { useLeaveWarning } from './useLeaveWarning';
 import { fileProblem, videoContentType, type FileProblem } from './videoFile';
 
 /** Sends a file with the presigned POST of POST /videos (injectable so tests need no network). */
@@ -40,16 +41,7 @@ export function useUpload(client: ApiClient, maxUploadBytes: number | null, hook
   const [created, setCreated] = useState<Video | null>(null);
 
   // Leaving the page mid-upload would lose it: ask the browser to warn.
-  const uploading = progress != null;
-  useEffect(() => {
-    if (!uploading) return;
-    const warn = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [uploading]);
+  useLeaveWarning(progress != null);
 
   useEffect(() => () => abortRef.current?.abort(), []);
 
