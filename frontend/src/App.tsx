@@ -6,11 +6,15 @@ import { PageHeading, usePageTitle } from './components/PageHeading';
 import { ErrorState, Loading } from './components/States';
 import { useI18n } from './i18n';
 import { Account } from './pages/Account';
+import { ComparePage } from './pages/Compare';
 import { Home } from './pages/Home';
 import { Register } from './pages/Register';
 import { Results } from './pages/Results';
 import { SignIn } from './pages/SignIn';
 import { StatsPage } from './pages/Stats';
+import { StudiesPage } from './pages/Studies';
+import { StudyPage } from './pages/Study';
+import { WatchPage } from './pages/Watch';
 
 /** The session could not be restored (offline, server error): say so and offer a retry, never sign out. */
 function RestoreFailed() {
@@ -52,7 +56,8 @@ function NotFound() {
   );
 }
 
-export function App() {
+/** The signed-in app and its sign-in pages, inside the app's header and navigation. */
+function AppShell() {
   return (
     <Layout>
       <Routes>
@@ -62,8 +67,21 @@ export function App() {
         <Route path="/videos/:id" element={<RequireAuth><Results /></RequireAuth>} />
         <Route path="/stats" element={<RequireAuth><StatsPage /></RequireAuth>} />
         <Route path="/account" element={<RequireAuth><Account /></RequireAuth>} />
+        <Route path="/studies" element={<RequireAuth><StudiesPage /></RequireAuth>} />
+        <Route path="/studies/compare" element={<RequireAuth><ComparePage /></RequireAuth>} />
+        <Route path="/studies/:id" element={<RequireAuth><StudyPage /></RequireAuth>} />
         <Route path="*" element={<RequireAuth><NotFound /></RequireAuth>} />
       </Routes>
     </Layout>
+  );
+}
+
+export function App() {
+  return (
+    <Routes>
+      {/* An invite link's page: public, no sign-in and no app navigation (the viewer is not a user). */}
+      <Route path="/watch/:token" element={<WatchPage />} />
+      <Route path="*" element={<AppShell />} />
+    </Routes>
   );
 }

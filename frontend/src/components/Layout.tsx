@@ -4,7 +4,8 @@ import { useAuth } from '../auth';
 import { LOCALES, type Locale } from '../i18n/messages';
 import { useI18n } from '../i18n';
 
-function LanguageSelect() {
+/** The language choice (also on the public viewer page, which has no app navigation). */
+export function LanguageSelect() {
   const { locale, setLocale, t } = useI18n();
   return (
     <label className="lang">
@@ -44,6 +45,7 @@ export function Layout({ children }: { children: ReactNode }) {
               {t('nav.home')}
             </NavLink>
             <NavLink to="/stats">{t('nav.stats')}</NavLink>
+            <NavLink to="/studies">{t('nav.studies')}</NavLink>
             <NavLink to="/account">{t('nav.account')}</NavLink>
           </nav>
         )}

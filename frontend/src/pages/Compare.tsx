@@ -1,0 +1,175 @@
+import { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import type { Comparison, Study } from '../api/types';
+import { useClient } from '../auth';
+import { AudienceChart, type ChartLayer, type Strip } from '../components/AudienceChart';
+import { useEmotionLabel } from '../components/EmotionChip';
+import { PageHeading, usePageTitle } from '../components/PageHeading';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { useI18n } from '../i18n';
+import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, largestDifferences, stepFor } from '../lib/audience';
+import { formatPercent, formatTime } from '../lib/format';
+
+/** The two studies' colours (apart from each other and readable on white). */
+const COLOR_A = '#2f6db5';
+const COLOR_B = '#c0561a';
+const ALL_SERIES = [...EXPRESSION_SERIES, ...REACTION_GROUP_SERIES];
+
+function signed(v: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' }).format(v);
+}
+
+/**
+ * /studies/compare?a=&b=: two studies' audiences of one series on one timeline, each mean with its 95%
+ * band, and their difference (A - B) under them, with the moments where they differ most.
+ */
+export function ComparePage() {
+  const client = useClient();
+  const { t, locale } = useI18n();
+  const name = useEmotionLabel();
+  const id = useId();
+  usePageTitle(t('compare.title'));
+  const [params, setParams] = useSearchParams();
+  const a = params.get('a') ?? '';
+  const b = params.get('b') ?? '';
+  const [series, setSeries] = useState(params.get('series') ?? 'happy');
+  const [studies, setStudies] = useState<Study[] | null>(null);
+  const [listError, setListError] = useState<unknown>(null);
+  const [cmp, setCmp] = useState<Comparison | null>(null);
+  const [cmpError, setCmpError] = useState<unknown>(null);
+  const [currentTime, setCurrentTime] = useState(0);
+
+  const loadList = useCallback(() => {
+    setListError(null);
+    client.listStudies().then((p) => setStudies(p.items), setListError);
+  }, [client]);
+  useEffect(loadList, [loadList]);
+
+  const studyA = studies?.find((s) => s.id === a);
+  const studyB = studies?.find((s) => s.id === b);
+  const step = stepFor(Math.max(studyA?.content.duration ?? 0, studyB?.content.duration ?? 0));
+  const ready = Boolean(studyA && studyB && a !== b);
+
+  const loadCompare = useCallback(() => {
+    setCmp(null);
+    setCmpError(null);
+    if (!ready) return;
+    client.compare(a, b, step).then(setCmp, setCmpError);
+  }, [client, a, b, step, ready]);
+  useEffect(loadCompare, [loadCompare]);
+
+  function pick(key: 'a' | 'b', value: string) {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  }
+
+  const available = cmp ? ALL_SERIES.filter((s) => s in cmp.difference) : ALL_SERIES;
+  const shown = available.includes(series) ? series : available[0] ?? series;
+  const rows = useMemo(() => (cmp ? compareRows(cmp, shown) : []), [cmp, shown]);
+  const diffs = useMemo(() => largestDifferences(rows), [rows]);
+  const layers: ChartLayer[] = useMemo(
+    () => [
+      { key: 'a', label: studyA?.title ?? 'A', color: COLOR_A },
+      { key: 'b', label: studyB?.title ?? 'B', color: COLOR_B },
+    ],
+    [studyA?.title, studyB?.title],
+  );
+  const strip: Strip = useMemo(() => ({ kind: 'signed', key: 'diff', label: t('compare.difference') }), [t]);
+  const duration = cmp ? cmp.t[cmp.t.length - 1] ?? 0 : 0;
+
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <Link to="/studies" className="back-link">
+          ← {t('studies.back')}
+        </Link>
+        <PageHeading>{t('compare.title')}</PageHeading>
+        <p className="muted">{t('compare.lead')}</p>
+      </div>
+      <section className="panel" aria-label={t('compare.pick')}>
+        {listError != null ? (
+          <ErrorState error={listError} onRetry={loadList} />
+        ) : !studies ? (
+          <Loading />
+        ) : studies.length < 2 ? (
+          <Empty>{t('compare.needTwo')}</Empty>
+        ) : (
+          <div className="compare-picks">
+            {(['a', 'b'] as const).map((key) => (
+              <div className="field" key={key}>
+                <label htmlFor={`${id}-${key}`}>
+                  <span className="chip-dot" style={{ background: key === 'a' ? COLOR_A : COLOR_B }} aria-hidden="true" />{' '}
+                  {t(key === 'a' ? 'compare.studyA' : 'compare.studyB')}
+                </label>
+                <select id={`${id}-${key}`} value={key === 'a' ? a : b} onChange={(e) => pick(key, e.target.value)}>
+                  <option value="">{t('compare.choose')}</option>
+                  {studies.map((s) => (
+                    <option key={s.id} value={s.id}>
+                      {s.title}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ))}
+            <div className="field">
+              <label htmlFor={`${id}-series`}>{t('compare.series')}</label>
+              <select id={`${id}-series`} value={shown} onChange={(e) => setSeries(e.target.value)}>
+                {available.map((s) => (
+                  <option key={s} value={s}>
+                    {name(s)}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+        )}
+        {a && b && a === b && <p className="notice">{t('compare.same')}</p>}
+      </section>
+      {ready && (
+        <section className="panel" aria-labelledby={`${id}-chart`}>
+          <h2 id={`${id}-chart`}>{t('compare.chartTitle', { series: name(shown) })}</h2>
+          {cmpError != null ? (
+            <ErrorState error={cmpError} onRetry={loadCompare} />
+          ) : !cmp ? (
+            <Loading />
+          ) : (
+            <>
+              <AudienceChart
+                rows={rows}
+                layers={layers}
+                duration={duration}
+                currentTime={currentTime}
+                onSeek={setCurrentTime}
+                strip={strip}
+                label={t('compare.chartTitle', { series: name(shown) })}
+              />
+              <h3>{t('compare.largest')}</h3>
+              {diffs.length === 0 ? (
+                <p className="muted">{t('compare.noOverlap')}</p>
+              ) : (
+                <ol className="compare-diffs" data-testid="compare-diffs">
+                  {diffs.map((d) => (
+                    <li key={d.t}>
+                      <button type="button" className="moment" style={{ ['--accent' as string]: d.diff >= 0 ? COLOR_A : COLOR_B }} onClick={() => setCurrentTime(d.t)}>
+                        <span className="moment-time">{formatTime(d.t, locale)}</span>
+                        <span>
+                          {t('compare.diffAt', {
+                            a: formatPercent(d.a, locale),
+                            b: formatPercent(d.b, locale),
+                          })}
+                        </span>
+                        <span className="moment-score">{signed(d.diff, locale)}</span>
+                      </button>
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
