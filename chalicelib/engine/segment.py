@@ -34,7 +34,7 @@ from chalicelib.engine.landmarks import (
 )
 from chalicelib.engine.planning import FULL_PASS_SECONDS
 from chalicelib.engine.tracking import FaceTracker
-from chalicelib.engine.video import VideoSource, sample_frames
+from chalicelib.engine.video import SeekPoint, VideoSource, sample_frames
 from chalicelib.settings import engine_settings
 
 SEGMENT_FORMAT = 1
@@ -329,8 +329,11 @@ def analyze_segment(
     options: AnalysisOptions | None = None,
     *,
     classifier: ExpressionClassifier | None = None,
+    seek: SeekPoint | None = None,
 ) -> SegmentResult:
-    """Sample [start, end) of the video, find and track faces, and classify each face's expression."""
+    """Sample [start, end) of the video, find and track faces, and classify each face's expression.
+
+    `seek`: where a recording without a seek index can start decoding (`probe_with_seek_points`)."""
     opts = options or AnalysisOptions()
     model = classifier or _classifier(Path(opts.model_dir), opts.classifier)
     detector = _detector(opts.detector, Path(opts.model_dir))
@@ -342,7 +345,7 @@ def analyze_segment(
     signals: list[dict[str, Any] | None] = []
     started = time.process_time()
     finder = _FaceFinder(detector, mesh, opts.sample_fps, clock) if mesh is not None else None
-    frames = sample_frames(source, start, end, opts.sample_fps)
+    frames = sample_frames(source, start, end, opts.sample_fps, seek=seek)
     while True:
         tick = time.process_time()
         item = next(frames, None)

@@ -10,6 +10,16 @@ the container is recognised from its first bytes against an allow-list (MP4/MOV/
 MPEG-TS/PS, FLV, ASF/WMV, Ogg) and that demuxer alone is forced, over a local file or a Python file object
 (an S3 object read by ranges). HLS and other playlists, concat lists, SDP, `data:` and image sequences are
 therefore refused as "not a video", and nothing in a file can make the decoder open a connection.
+
+Browser recordings (MediaRecorder WebM) are "live" Matroska: no duration in the header, no seek index
+(Cues), millisecond timestamps at a variable frame rate, so FFmpeg reports no duration and a "rate" of
+1000 fps (the time base). For such files the probe demuxes every packet once, decoding only the first
+frame: duration, frame count and frame rate come from the packets' timestamps, and the keyframes FFmpeg
+passes become `SeekPoint`s (a keyframe's time and the byte offset of the Matroska cluster holding it,
+from FFmpeg's own index). A segment given a seek point starts demuxing at that cluster instead of letting
+FFmpeg's seek read every cluster before it; it checks that it landed on a keyframe at or before its
+first sample and otherwise seeks by time as for any other file. An offset only says where FFmpeg goes
+on reading the same file object: the demuxer is still forced from the first bytes, no URL is opened.
 """
 
 from __future__ import annotations
@@ -95,6 +105,36 @@ class VideoInfo:
     height: int
     rotation: int
     codec: str
+
+
+@dataclass(frozen=True)
+class SeekPoint:
+    """Where decoding can start without reading what comes before: a keyframe at `time` seconds (`pts` in
+    the stream's time base) and the byte offset `pos` of the Matroska cluster that holds it."""
+
+    time: float
+    pts: int
+    pos: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"time": self.time, "pts": self.pts, "pos": self.pos}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeekPoint:
+        return cls(time=float(data["time"]), pts=int(data["pts"]), pos=int(data["pos"]))
+
+
+#: A seek point serves a segment starting at least this long after it (the first sample may take a frame
+#: up to half a frame interval before the segment's start).
+SEEK_MARGIN = 0.1
+
+
+def seek_point_before(points: tuple[SeekPoint, ...] | list[SeekPoint], start: float) -> SeekPoint | None:
+    """The last seek point a segment starting at `start` can decode from (None: start at the beginning)."""
+    if start <= 0:
+        return None
+    usable = [p for p in points if p.time <= start - SEEK_MARGIN]
+    return max(usable, key=lambda p: p.time) if usable else None
 
 
 def source_name(source: VideoSource) -> str:
@@ -197,6 +237,17 @@ def _check_frame_size(name: str, width: int, height: int, limits: Limits) -> Non
 def probe(source: VideoSource, limits: Limits | None = None) -> VideoInfo:
     """Read a video's properties and prove it decodes; raise `VideoError` with a clear reason if not, and
     `FrameTooLarge`/`VideoTooLong` when it is beyond `limits`, before any costly decoding."""
+    return probe_with_seek_points(source, limits)[0]
+
+
+def probe_with_seek_points(
+    source: VideoSource, limits: Limits | None = None
+) -> tuple[VideoInfo, tuple[SeekPoint, ...]]:
+    """`probe`, and the seek points of a recording without a seek index (empty when the container's own
+    index serves, as in MP4 or Matroska with Cues).
+
+    A container that declares no duration, or no frame rate but its time base (1000 "fps" for
+    millisecond timestamps), is scanned: every packet demuxed once, none decoded but the first frame."""
     limits = limits or Limits()
     with _Opened(source) as opened:
         name, container = opened.name, opened.container
@@ -205,34 +256,43 @@ def probe(source: VideoSource, limits: Limits | None = None) -> VideoInfo:
         stream = container.streams.video[0]
         _check_frame_size(name, stream.codec_context.width, stream.codec_context.height, limits)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        fps = float(rate) if rate else 0.0
         duration = _duration_seconds(container, stream)
+        scan: _Scan | None = None
+        if duration <= 0 or not rate or _is_time_base(rate, stream, limits):
+            scan = _scan(opened, stream, limits, _declared_fps(stream, limits))
+            duration, fps = scan.duration, scan.fps
+        else:
+            fps = float(rate)
         if fps > limits.max_fps:
             raise VideoError(
                 f"{name}: {fps:.0f} frames per second is more than the {limits.max_fps:.0f} analysed"
             )
         if duration > limits.max_duration:
-            raise VideoTooLong(
-                f"{name}: the video lasts {duration / 60:.1f} minutes; the limit is "
-                f"{limits.max_duration / 60:.0f} minutes"
-            )
-        try:
-            first = next(container.decode(stream), None)
-        except av.error.FFmpegError as exc:
-            raise opened.read_error(exc) or VideoError(f"{name}: the video data cannot be decoded") from exc
+            raise _too_long(name, duration, limits)
+        if scan is not None:
+            first = scan.first
+        else:
+            try:
+                first = next(container.decode(stream), None)
+            except av.error.FFmpegError as exc:
+                raise opened.read_error(exc) or VideoError(
+                    f"{name}: the video data cannot be decoded"
+                ) from exc
         if first is None:
             raise VideoError(f"{name}: the video has no decodable frames")
         _check_frame_size(name, first.width, first.height, limits)
+        if scan is not None and scan.frames == 1:
+            raise VideoError(f"{name}: a single frame is not a video")
         if duration <= 0 or fps <= 0:
             raise VideoError(f"{name}: the video has no duration or frame rate (a still image?)")
         rotation = _upright_rotation(first)
         width, height = first.width, first.height
         if rotation in (90, 270):
             width, height = height, width
-        frames = stream.frames or round(duration * fps)
+        frames = scan.frames if scan is not None else stream.frames or round(duration * fps)
         if frames <= 1:
             raise VideoError(f"{name}: a single frame is not a video")
-        return VideoInfo(
+        info = VideoInfo(
             duration=round(duration, 3),
             fps=round(fps, 3),
             frame_count=int(frames),
@@ -241,6 +301,93 @@ def probe(source: VideoSource, limits: Limits | None = None) -> VideoInfo:
             rotation=rotation,
             codec=stream.codec_context.name,
         )
+        return info, scan.seek_points if scan is not None else ()
+
+
+def _too_long(name: str, duration: float, limits: Limits, *, at_least: bool = False) -> VideoTooLong:
+    return VideoTooLong(
+        f"{name}: the video lasts {'more than ' if at_least else ''}{duration / 60:.1f} minutes; "
+        f"the limit is {limits.max_duration / 60:.0f} minutes"
+    )
+
+
+def _declared_fps(stream: av.video.stream.VideoStream, limits: Limits) -> float | None:
+    """The stream's frame rate as its header gives it, None when it gives none or only its time base."""
+    rate = stream.average_rate or stream.guessed_rate
+    return float(rate) if rate and not _is_time_base(rate, stream, limits) else None
+
+
+def _is_time_base(rate: Fraction, stream: av.video.stream.VideoStream, limits: Limits) -> bool:
+    """A "frame rate" that is only the time base's tick rate (1000 for Matroska's milliseconds), which
+    FFmpeg reports for variable frame rate streams that declare no rate: not a rate at all."""
+    if float(rate) <= limits.max_fps or stream.time_base is None:
+        return False
+    return stream.time_base == Fraction(1, 1000) or float(rate) >= 1 / float(stream.time_base)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What every packet of a stream tells when the header does not: timing, and where keyframes are."""
+
+    first: av.VideoFrame | None
+    frames: int
+    duration: float
+    fps: float
+    seek_points: tuple[SeekPoint, ...]
+
+
+def _scan(
+    opened: _Opened, stream: av.video.stream.VideoStream, limits: Limits, declared_fps: float | None
+) -> _Scan:
+    """Demux every packet of `stream` (decoding only until the first frame): the duration is the last
+    frame's time plus how long it stays on screen (a frame at the declared rate, else the interval
+    before it, as `sample_frames` holds it), the rate the mean over the whole stream; it stops, too long,
+    as soon as a packet lies beyond `limits.max_duration`."""
+    name, container = opened.name, opened.container
+    time_base = stream.time_base or Fraction(1, 1000)
+    origin = stream.start_time or 0
+    first: av.VideoFrame | None = None
+    count, low, high, before_high = 0, None, None, None
+    try:
+        for packet in container.demux(stream):
+            if first is None:
+                decoded = packet.decode()
+                first = decoded[0] if decoded else None
+            pts = packet.pts
+            if pts is None:
+                continue
+            count += 1
+            low = pts if low is None else min(low, pts)
+            if high is None or pts > high:
+                high, before_high = pts, high
+            elif before_high is None or pts > before_high:
+                before_high = pts
+            if float((pts - origin) * time_base) > limits.max_duration:
+                raise _too_long(opened.name, limits.max_duration, limits, at_least=True)
+    except av.error.FFmpegError as exc:
+        raise opened.read_error(exc) or VideoError(f"{name}: the video data cannot be decoded") from exc
+    if count < 2 or low is None or high is None or before_high is None or high <= low:
+        return _Scan(first, count, 0.0, 0.0, ())
+    span = float((high - low) * time_base)
+    shown = 1 / declared_fps if declared_fps else float((high - before_high) * time_base)
+    duration = float((high - origin) * time_base) + shown
+    return _Scan(first, count, duration, (count - 1) / span, _seek_points(container, stream, origin))
+
+
+def _seek_points(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, origin: int
+) -> tuple[SeekPoint, ...]:
+    """The keyframes FFmpeg indexed while demuxing. Only Matroska's are used: its index positions are
+    cluster starts, where demuxing can begin; other containers keep FFmpeg's own seek."""
+    if "matroska" not in container.format.name:
+        return ()
+    time_base = stream.time_base or Fraction(1, 1000)
+    points = {
+        entry.timestamp: SeekPoint(float((entry.timestamp - origin) * time_base), entry.timestamp, entry.pos)
+        for entry in stream.index_entries
+        if entry.is_keyframe and entry.pos >= 0
+    }
+    return tuple(points[pts] for pts in sorted(points))
 
 
 def _duration_seconds(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
@@ -266,13 +413,15 @@ def sample_frames(
     *,
     skip_nonref: bool = True,
     limits: Limits | None = None,
+    seek: SeekPoint | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield `(t, upright BGR frame)` for each grid time in [start, end) that has a frame near it.
 
     The frame used for grid time t is the first decoded frame at or after t (within half a video frame
     before it); a grid time with no frame within half a sample interval (a gap in variable frame rate
     video) is skipped rather than filled with a stale picture. A frame larger than `limits` allow (the
-    stream changed size midway) stops decoding with `FrameTooLarge`.
+    stream changed size midway) stops decoding with `FrameTooLarge`. `seek` (from
+    `probe_with_seek_points`) lets a recording without a seek index start at its keyframe's cluster.
     """
     if sample_fps <= 0:
         raise ValueError("sample_fps must be positive")
@@ -288,24 +437,32 @@ def sample_frames(
         _check_frame_size(name, stream.codec_context.width, stream.codec_context.height, limits)
         stream.thread_type = "SLICE"
         stream.codec_context.thread_count = 1
-        rate = stream.average_rate or stream.guessed_rate
-        video_fps = float(rate) if rate else 30.0
-        if skip_nonref and sample_fps * 2 < video_fps:
-            stream.codec_context.skip_frame = "NONREF"
         time_base = stream.time_base or Fraction(1, 1000)
+        # No rate, or only the time base's (variable frame rate): the timestamps alone place the frames.
+        video_fps = _declared_fps(stream, limits)
+        if skip_nonref and (video_fps is None or sample_fps * 2 < video_fps):
+            stream.codec_context.skip_frame = "NONREF"
         start_pts = stream.start_time or 0
-        frame_eps = 0.5 / video_fps
-        max_gap = max(0.5 / sample_fps, 1.5 / video_fps)
+        frame_eps = 0.5 / video_fps if video_fps else 0.5 * float(time_base)
+        max_gap = max(0.5 / sample_fps, 1.5 / video_fps) if video_fps else 0.5 / sample_fps
         k = 0
         previous: tuple[float, av.VideoFrame] | None = None
+        interval = 1.0 / video_fps if video_fps else 0.0  # how long the last frame stays on screen
+        last_t: float | None = None
         try:
-            if targets[0] > 0:
-                container.seek(start_pts + int(targets[0] / time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
+            frames = (
+                _decoded_from(container, stream, targets[0] - frame_eps, start_pts, seek)
+                if targets[0] > 0
+                else container.decode(stream)
+            )
+            for frame in frames:
                 if frame.pts is None:
                     continue
                 _check_frame_size(name, frame.width, frame.height, limits)
                 t = float((frame.pts - start_pts) * time_base)
+                if video_fps is None and last_t is not None and t > last_t:
+                    interval = t - last_t
+                last_t = t
                 while k < len(targets) and t - targets[k] > max_gap:
                     k += 1  # no frame near these grid times
                 if k == len(targets) or t >= end:
@@ -317,9 +474,47 @@ def sample_frames(
                 k += 1
             else:
                 # The stream ended: the last frame is still on screen for one frame interval.
-                if previous and k < len(targets) and targets[k] - previous[0] < 1.0 / video_fps:
+                if previous and k < len(targets) and targets[k] - previous[0] < interval:
                     yield targets[k], _upright_pixels(previous[1])
         except av.error.FFmpegError as exc:
             raise opened.read_error(exc) or VideoError(
                 f"{name}: the video data is corrupt near {targets[min(k, len(targets) - 1)]:.1f}s"
             ) from exc
+
+
+def _decoded_from(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    before: float,
+    start_pts: int,
+    seek: SeekPoint | None,
+) -> Iterator[av.VideoFrame]:
+    """Frames decoded from a keyframe at or before `before` seconds.
+
+    With a seek point, demuxing starts at its cluster (a byte offset: Matroska without Cues, where
+    FFmpeg's own seek reads every cluster before the target) and decoding at the first keyframe there.
+    If that keyframe is not at or before `before` (the file is not the one probed), FFmpeg seeks by time.
+    """
+    time_base = stream.time_base or Fraction(1, 1000)
+    keyframe: av.Packet | None = None
+    if seek is not None and seek.time <= before:
+        try:
+            container.seek(seek.pos, unsupported_byte_offset=True)
+            packets = container.demux(stream)
+            for packet in packets:
+                if packet.pts is None:
+                    continue
+                if float((packet.pts - start_pts) * time_base) > before:
+                    break  # landed after the first sample: no usable keyframe here
+                if packet.is_keyframe:
+                    keyframe = packet
+                    break
+        except av.error.FFmpegError:
+            keyframe = None  # an offset past the end, or into nothing readable
+    if keyframe is not None:
+        yield from keyframe.decode()
+        for packet in packets:
+            yield from packet.decode()
+        return
+    container.seek(start_pts + int(before / time_base), stream=stream, backward=True)
+    yield from container.decode(stream)

@@ -27,7 +27,7 @@ from chalicelib.engine.errors import SourceUnavailable
 from chalicelib.engine.merge import merge
 from chalicelib.engine.planning import plan_segments
 from chalicelib.engine.segment import AnalysisOptions, SegmentResult, analyze_segment
-from chalicelib.engine.video import Opener, VideoInfo, probe
+from chalicelib.engine.video import Opener, SeekPoint, VideoInfo, probe_with_seek_points, seek_point_before
 from chalicelib.errors import UNAVAILABLE_ERRORS
 from chalicelib.failures import failure_reason
 from chalicelib.observability import logger, metrics, tracer
@@ -124,13 +124,14 @@ def probe_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     """Probe the upload and plan its segments; the video becomes `processing` with progress 0/N.
 
     Every limit that can refuse the video (frame size, duration, the owner's daily minutes) is checked
-    here, before a segment is analysed."""
+    here, before a segment is analysed. A recording without a seek index (a browser's WebM) gives each
+    segment the keyframe cluster to start reading at, so no segment reads the recording before it."""
     video_id = event["video_id"]
     _annotate(video_id)
     video = _current(deps, event, (QUEUED, PROCESSING))
     settings = engine_settings()
     size = S3ObjectReader(deps.s3, event["bucket"], event["key"]).size
-    info = probe(_source(deps, event, size), settings.limits())
+    info, seek_points = probe_with_seek_points(_source(deps, event, size), settings.limits())
     _check_quota(deps, video, info.duration)
     segments = plan_segments(info, settings.segment_seconds, settings.max_segments)
     if deps.videos.start_processing(video_id, len(segments), info.duration, _attempt(event)) is None:
@@ -139,9 +140,19 @@ def probe_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     return {
         "video": asdict(info),
         "size": size,
-        "segments": [{"index": s.index, "start": s.start, "end": s.end} for s in segments],
+        "segments": [
+            _segment_item(s.index, s.start, s.end, seek_point_before(seek_points, s.start)) for s in segments
+        ],
         "max_concurrency": deps.settings.map_max_concurrency,
     }
+
+
+def _segment_item(index: int, start: float, end: float, seek: SeekPoint | None) -> dict[str, Any]:
+    """One item of the Map state: the time range, and where to start reading when the probe found it."""
+    item: dict[str, Any] = {"index": index, "start": start, "end": end}
+    if seek is not None:
+        item["seek"] = seek.to_dict()
+    return item
 
 
 def _analyze(deps: Deps, event: dict[str, Any], start: float, end: float) -> SegmentResult:
@@ -156,7 +167,10 @@ def _analyze(deps: Deps, event: dict[str, Any], start: float, end: float) -> Seg
             deps.rekognition,
             sample_fps=deps.settings.rekognition_sample_fps,
         )
-    return analyze_segment(source, start, end, AnalysisOptions())
+    seek = event["segment"].get("seek")
+    return analyze_segment(
+        source, start, end, AnalysisOptions(), seek=SeekPoint.from_dict(seek) if seek else None
+    )
 
 
 @transient_errors
