@@ -21,6 +21,7 @@ from chalicelib.storage.analyses import AnalysisRepository
 from chalicelib.storage.mongo import connect, ensure_indexes
 from chalicelib.storage.users import UserRepository
 from chalicelib.storage.videos import VideoRepository
+from chalicelib.studies.store import InviteRepository, StudyRepository, ViewerRepository
 
 
 def _secret(value: str, parameter: str, name: str) -> str:
@@ -92,6 +93,18 @@ class Deps:
     @cached_property
     def analyses(self) -> AnalysisRepository:
         return AnalysisRepository(self.db)
+
+    @cached_property
+    def studies(self) -> StudyRepository:
+        return StudyRepository(self.db)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.db)
+
+    @cached_property
+    def viewers(self) -> ViewerRepository:
+        return ViewerRepository(self.db)
 
     @cached_property
     def sessions(self) -> SessionStore:

@@ -34,3 +34,13 @@ def ensure_indexes(db: Database) -> None:
     db.analyses.create_index([("owner", ASCENDING)], name="analyses_owner")
     # The retention sweep: sources due for deletion (chalicelib/privacy/retention.py).
     db.videos.create_index([("retention.delete_source_after", ASCENDING)], name="retention_due")
+    # Audience studies (chalicelib/studies): a user's studies, a study's viewer recordings and invites,
+    # and an invite found by the hash of its token (unique: two invites never share a token).
+    db.studies.create_index([("owner", ASCENDING), ("created_at", DESCENDING)], name="studies_owner_created")
+    db.videos.create_index(
+        [("owner", ASCENDING), ("study_id", ASCENDING), ("created_at", ASCENDING)], name="videos_study"
+    )
+    db.invites.create_index([("token_hash", ASCENDING)], unique=True, name="invites_token")
+    db.invites.create_index(
+        [("owner", ASCENDING), ("study_id", ASCENDING), ("created_at", DESCENDING)], name="invites_study"
+    )

@@ -39,6 +39,10 @@ ANALYSED_AT = "retention.analysed_at"
 DELETE_AFTER = "retention.delete_source_after"
 SOURCE_DELETED = "retention.source_deleted_at"
 TAG_PENDING = "retention.tag_pending"
+#: A viewer session of a study (chalicelib/studies) is a video record with its study's id; absent otherwise.
+STUDY_ID = "study_id"
+#: Until when a viewer who joined by invite may still be watching the content before asking for the upload.
+RECORDING_UNTIL = "viewer.recording_until"
 FINISHED = (DONE, FAILED)
 
 
@@ -78,7 +82,8 @@ def _statistics_pipeline(user_id: str) -> list[dict[str, Any]]:
         label: {"$sum": {"$multiply": ["$duration", f"$summary.distribution.{label}"]}} for label in LABELS
     }
     return [
-        {"$match": {"owner": user_id, "status": DONE}},
+        # A study's recordings belong to their study: statistics are of the user's own videos.
+        {"$match": {"owner": user_id, "status": DONE, STUDY_ID: None}},
         {
             "$facet": {
                 "totals": [
@@ -129,6 +134,7 @@ def _statistics_pipeline(user_id: str) -> list[dict[str, Any]]:
 class VideoRepository:
     def __init__(self, db: Database) -> None:
         self._videos = db.videos
+        self._studies = db.studies
 
     def change_fingerprint(self, owner: str) -> str:
         """Changes whenever one of the owner's videos is created, changes status or is deleted."""
@@ -171,8 +177,9 @@ class VideoRepository:
         return self._videos.find_one({"_id": video_id, "owner": owner})
 
     def page(self, owner: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """Newest first; `next` is the cursor of the following page, None on the last one."""
-        query: dict[str, Any] = {"owner": owner}
+        """Newest first; `next` is the cursor of the following page, None on the last one. A study's
+        recordings are listed with their study, not here."""
+        query: dict[str, Any] = {"owner": owner, STUDY_ID: None}
         if cursor:
             created, video_id = decode_cursor(cursor)
             query["$or"] = [
@@ -301,7 +308,8 @@ class VideoRepository:
         return float(total.get("seconds") or 0.0) / 60
 
     def usage(self, owner: str, hours: float) -> tuple[int, int]:
-        """(bytes announced by every video kept, videos created in the last `hours`): the upload quotas."""
+        """(bytes announced by every video kept and every study's content, videos created in the last
+        `hours`): the upload quotas. Study recordings are videos and count like any other."""
         since = _now() - timedelta(hours=hours)
         found: dict[str, Any] = next(
             self._videos.aggregate(
@@ -321,7 +329,14 @@ class VideoRepository:
             ),
             {},
         )
-        return int(found.get("bytes") or 0), int(found.get("recent") or 0)
+        contents: dict[str, Any] = next(
+            self._studies.aggregate(
+                [{"$match": {"owner": owner}}, {"$group": {"_id": None, "bytes": {"$sum": "$content.size"}}}]
+            ),
+            {},
+        )
+        stored = int(found.get("bytes") or 0) + int(contents.get("bytes") or 0)
+        return stored, int(found.get("recent") or 0)
 
     def unfinished(
         self, statuses: tuple[str, ...], changed_before: datetime, limit: int = 500
@@ -341,8 +356,15 @@ class VideoRepository:
         return list(self._videos.find(query).sort("updated_at", 1).limit(limit))
 
     def delete_if_pending(self, video_id: str, changed_before: datetime) -> bool:
-        """Remove a video that was never uploaded (and still is not), announced before `changed_before`."""
-        query = {"_id": video_id, "status": PENDING_UPLOAD, "updated_at": {"$lt": changed_before}}
+        """Remove a video that was never uploaded (and still is not), announced before `changed_before`. A
+        viewer who joined a study by invite is given the content's length on top (`recording_until`):
+        they may be watching it before they ask for their upload."""
+        query = {
+            "_id": video_id,
+            "status": PENDING_UPLOAD,
+            "updated_at": {"$lt": changed_before},
+            "$or": [{RECORDING_UNTIL: None}, {RECORDING_UNTIL: {"$lt": changed_before}}],
+        }
         return self._videos.delete_one(query).deleted_count == 1
 
     def by_id(self, video_id: str) -> dict[str, Any] | None:
