@@ -3,8 +3,10 @@ shapes the response; each Lambda function hands its event to a pipeline step.
 
 Routes (see docs/openapi.yaml): /auth/* for accounts and sessions, /videos for uploads, history and
 results, /stats for a user's statistics, /account for privacy (retention, export, erasure), /consent for the
-statement every upload accepts, /health for readiness. Every route but /auth/register, /auth/login,
-/auth/refresh, /consent and /health goes through the JWT authorizer.
+statements uploads and viewers accept, /studies and /compare for audience studies, /invite for people
+holding a study's invite link, /health for readiness. Every route but /auth/register, /auth/login,
+/auth/refresh, /consent, /invite* and /health goes through the JWT authorizer; /invite* routes are opened
+by the invite's token instead (chalicelib/studies/holders.py).
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from chalicelib.pipeline import start
 from chalicelib.privacy import consent, erase, export
 from chalicelib.privacy import retention as source_retention
 from chalicelib.settings import engine_settings, service_settings
+from chalicelib.studies import curves, holders, viewer_consent
+from chalicelib.studies import service as studies
 from chalicelib.validation import json_object
 
 app = Chalice(app_name="emotionfy")
 app.log.setLevel("INFO")
 cors = CORSConfig(
     allow_origin=service_settings().cors_origin,
-    allow_headers=["Authorization", "Content-Type"],
+    allow_headers=["Authorization", "Content-Type", "X-Invite-Token", "X-Withdraw-Token"],
     expose_headers=["Retry-After"],
     max_age=600,
 )
@@ -92,6 +96,27 @@ def _client_ip() -> str:
     return str(_request().context.get("identity", {}).get("sourceIp") or "unknown")
 
 
+def _params() -> dict[str, str]:
+    return dict(_request().query_params or {})
+
+
+def _optional_body() -> dict[str, Any]:
+    raw = _request().raw_body
+    return json_object(raw) if raw else {}
+
+
+def _header(name: str) -> str | None:
+    return _request().headers.get(name)
+
+
+def _csv(body: str, filename: str) -> Response:
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    return Response(body=body, status_code=200, headers=headers)
+
+
 # --- accounts and sessions --------------------------------------------------------------------------
 
 
@@ -139,7 +164,7 @@ def create_video() -> Response:
 @app.route("/videos", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @json_api
 def list_videos() -> Response:
-    return ok(video_library.list_videos(deps(), _user(), dict(_request().query_params or {})))
+    return ok(video_library.list_videos(deps(), _user(), _params()))
 
 
 @app.route("/videos/{video_id}", methods=["GET"], cors=cors, authorizer=jwt_auth)
@@ -164,12 +189,7 @@ def video_results(video_id: str) -> Response:
 @app.route("/videos/{video_id}/results.csv", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @json_api
 def video_results_csv(video_id: str) -> Response:
-    csv = video_library.results_csv(deps(), _user(), video_id)
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "text/csv",
-        "Content-Disposition": f'attachment; filename="{video_id}.csv"',
-    }
-    return Response(body=csv, status_code=200, headers=headers)
+    return _csv(video_library.results_csv(deps(), _user(), video_id), f"{video_id}.csv")
 
 
 @app.route("/videos/{video_id}/media", methods=["GET"], cors=cors, authorizer=jwt_auth)
@@ -196,7 +216,7 @@ def user_stats() -> Response:
 @app.route("/consent", methods=["GET"], cors=cors)
 @json_api
 def consent_statement() -> Response:
-    return ok(consent.statement(service_settings().consent_version))
+    return ok({**consent.statement(service_settings().consent_version), "viewer": viewer_consent.statement()})
 
 
 @app.route("/account/settings", methods=["GET"], cors=cors, authorizer=jwt_auth)
@@ -214,7 +234,7 @@ def update_account_settings() -> Response:
 @app.route("/account/export", methods=["GET"], cors=cors, authorizer=jwt_auth)
 @json_api
 def export_account() -> Response:
-    return ok(export.export_account(deps(), _user(), dict(_request().query_params or {})))
+    return ok(export.export_account(deps(), _user(), _params()))
 
 
 @app.route("/account", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
@@ -222,6 +242,144 @@ def export_account() -> Response:
 def erase_account() -> Response:
     raw = _request().raw_body
     erase.erase_account(deps(), _claims(), json_object(raw) if raw else {}, _client_ip())
+    return no_content()
+
+
+# --- studies: one content, many viewers' recordings, their audience curve (chalicelib/studies) ---------
+
+
+@app.route("/studies", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def create_study() -> Response:
+    return ok(studies.create_study(deps(), _user(), _body()), 201)
+
+
+@app.route("/studies", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def list_studies() -> Response:
+    return ok(studies.list_studies(deps(), _user()))
+
+
+@app.route("/studies/{study_id}", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def get_study(study_id: str) -> Response:
+    return ok(studies.get_study(deps(), _user(), study_id))
+
+
+@app.route("/studies/{study_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@json_api
+def delete_study(study_id: str) -> Response:
+    studies.delete_study(deps(), _user(), study_id)
+    return no_content()
+
+
+@app.route("/studies/{study_id}/content", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def study_content(study_id: str) -> Response:
+    return ok(studies.content_url(deps(), _user(), study_id))
+
+
+@app.route("/studies/{study_id}/viewers", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def add_study_viewer(study_id: str) -> Response:
+    return ok(studies.add_viewer(deps(), _user(), study_id, _body()), 201)
+
+
+@app.route("/studies/{study_id}/viewers", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def list_study_viewers(study_id: str) -> Response:
+    return ok(studies.list_viewers(deps(), _user(), study_id))
+
+
+@app.route("/studies/{study_id}/viewers/{viewer_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@json_api
+def delete_study_viewer(study_id: str, viewer_id: str) -> Response:
+    studies.delete_viewer(deps(), _user(), study_id, viewer_id)
+    return no_content()
+
+
+@app.route("/studies/{study_id}/viewers/{viewer_id}/curve", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def study_viewer_curve(study_id: str, viewer_id: str) -> Response:
+    return ok(curves.viewer_drilldown(deps(), _user(), study_id, viewer_id, _params()))
+
+
+@app.route("/studies/{study_id}/invites", methods=["POST"], cors=cors, authorizer=jwt_auth)
+@json_api
+def create_study_invite(study_id: str) -> Response:
+    return ok(studies.create_invite(deps(), _user(), study_id, _optional_body()), 201)
+
+
+@app.route("/studies/{study_id}/invites", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def list_study_invites(study_id: str) -> Response:
+    return ok(studies.list_invites(deps(), _user(), study_id))
+
+
+@app.route("/studies/{study_id}/invites/{invite_id}", methods=["DELETE"], cors=cors, authorizer=jwt_auth)
+@json_api
+def revoke_study_invite(study_id: str, invite_id: str) -> Response:
+    studies.revoke_invite(deps(), _user(), study_id, invite_id)
+    return no_content()
+
+
+@app.route("/studies/{study_id}/audience", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def study_audience(study_id: str) -> Response:
+    return ok(curves.audience(deps(), _user(), study_id, _params()))
+
+
+@app.route("/studies/{study_id}/audience.csv", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def study_audience_csv(study_id: str) -> Response:
+    return _csv(curves.audience_csv(deps(), _user(), study_id, _params()), f"audience-{study_id}.csv")
+
+
+@app.route("/compare", methods=["GET"], cors=cors, authorizer=jwt_auth)
+@json_api
+def compare_studies() -> Response:
+    return ok(curves.compare_studies(deps(), _user(), _params()))
+
+
+# --- invite holders: no account; the invite's token in X-Invite-Token, a viewer's own withdraw token in
+# X-Withdraw-Token (chalicelib/studies/holders.py) ---------------------------------------------------------
+
+
+@app.route("/invite", methods=["GET"], cors=cors)
+@json_api
+def invite_details() -> Response:
+    return ok(holders.describe(deps(), _header("X-Invite-Token")))
+
+
+@app.route("/invite/content", methods=["GET"], cors=cors)
+@json_api
+def invite_content() -> Response:
+    return ok(holders.content_url(deps(), _header("X-Invite-Token")))
+
+
+@app.route("/invite/viewers", methods=["POST"], cors=cors)
+@json_api
+def invite_join() -> Response:
+    return ok(holders.join(deps(), _header("X-Invite-Token"), _request().raw_body), 201)
+
+
+@app.route("/invite/viewers/{viewer_id}/upload", methods=["POST"], cors=cors)
+@json_api
+def invite_viewer_upload(viewer_id: str) -> Response:
+    token, withdraw = _header("X-Invite-Token"), _header("X-Withdraw-Token")
+    return ok(holders.upload(deps(), token, viewer_id, withdraw, _request().raw_body), 201)
+
+
+@app.route("/invite/viewers/{viewer_id}", methods=["GET"], cors=cors)
+@json_api
+def invite_viewer_status(viewer_id: str) -> Response:
+    return ok(holders.status(deps(), _header("X-Invite-Token"), viewer_id, _header("X-Withdraw-Token")))
+
+
+@app.route("/invite/viewers/{viewer_id}", methods=["DELETE"], cors=cors)
+@json_api
+def invite_viewer_withdraw(viewer_id: str) -> Response:
+    holders.withdraw(deps(), _header("X-Invite-Token"), viewer_id, _header("X-Withdraw-Token"))
     return no_content()
 
 

@@ -117,6 +117,12 @@ class ServiceSettings:
     )
     stats_cache_seconds: int = field(default_factory=lambda: _env_int("EMOTIONFY_STATS_CACHE_SECONDS", 3600))
     cors_origin: str = field(default_factory=lambda: _env("EMOTIONFY_CORS_ORIGIN", "http://127.0.0.1:8080"))
+    #: Where the web app is served: invite links are `{site_url}/watch/{token}` (default: the CORS origin).
+    site_url: str = field(
+        default_factory=lambda: _env(
+            "EMOTIONFY_SITE_URL", _env("EMOTIONFY_CORS_ORIGIN", "http://127.0.0.1:8080")
+        )
+    )
     #: Per-user quotas: bytes stored (announced sizes of every video kept), new videos and minutes of video
     #: analysed per rolling 24 hours.
     quota_storage_bytes: int = field(
