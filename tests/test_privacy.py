@@ -84,7 +84,8 @@ def test_the_consent_statement_is_public_in_spanish_and_english(api: Api) -> Non
     response = api.call("GET", "/consent")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"version", "statements"} and set(body["statements"]) == {"en", "es"}
+    assert set(body) == {"version", "statements", "viewer"} and set(body["statements"]) == {"en", "es"}
+    assert set(body["viewer"]["statements"]) == {"en", "es"}, "a study viewer's own statement (issue 12)"
     assert body["statements"] == consent_texts.STATEMENTS[body["version"]]
     assert "agreed to be filmed" in body["statements"]["en"]
     assert "aceptaron ser grabadas" in body["statements"]["es"]
