@@ -5,12 +5,29 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import requests
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+SPEC = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+
+
+@cache
+def _schema() -> Any:
+    import schemathesis
+
+    return schemathesis.openapi.from_path(SPEC)
+
+
+def conforms(response: requests.Response, path: str, method: str) -> requests.Response:
+    """The answer is one docs/openapi.yaml documents for `method path` (status, headers, body)."""
+    _schema()[path][method.upper()].validate_response(response)
+    return response
+
+
 PASSWORD = "a long enough passphrase 7"
 
 
@@ -40,6 +57,45 @@ class Api:
             assert statement.status_code == 200, statement.text
             self._consent_version = str(statement.json()["version"])
         return {"given": True, "text_version": self._consent_version, "language": language}
+
+    def viewer_consent(self, language: str = "en") -> dict[str, Any]:
+        """The `consent` of a study's viewer: the current viewer statement (GET /consent, `viewer`)."""
+        statement = self.call("GET", "/consent")
+        assert statement.status_code == 200, statement.text
+        return {"given": True, "text_version": statement.json()["viewer"]["version"], "language": language}
+
+    def create_study(self, account: Account, content: Path, duration: float, title: str = "study") -> dict:
+        """A study whose content is `content` (announced, not uploaded yet): the 201 body."""
+        body = {
+            "title": title,
+            "content": {
+                "filename": content.name,
+                "content_type": "video/mp4",
+                "size": content.stat().st_size,
+                "duration": duration,
+            },
+        }
+        created = self.call("POST", "/studies", account, json=body)
+        assert created.status_code == 201, created.text
+        return dict(created.json())
+
+    def add_viewer(
+        self, account: Account, study_id: str, recording: Path, offset: float, **extra: Any
+    ) -> dict:
+        """A viewer added by the study's creator, with consent, and their recording uploaded: the 201 body."""
+        body = {
+            "filename": recording.name,
+            "content_type": "video/mp4",
+            "size": recording.stat().st_size,
+            "offset": offset,
+            "consent": self.viewer_consent(),
+            **extra,
+        }
+        created = self.call("POST", f"/studies/{study_id}/viewers", account, json=body)
+        assert created.status_code == 201, created.text
+        response = self.post_upload(created.json(), recording)
+        assert response.status_code in (200, 201, 204), response.text
+        return dict(created.json())
 
     def call(
         self, method: str, path: str, account: Account | None = None, **kwargs: Any

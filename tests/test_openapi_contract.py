@@ -194,12 +194,14 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
       email itself): 400 `weak_password`;
     - GET /videos with a `cursor` the API did not issue (any string is a `cursor` to the schema): 400;
     - POST /videos with a `size` over the upload limit (a deployment setting, not in the document): 413;
+    - POST /studies with a `content.size` over the upload limit (the same setting): 413;
     - POST /videos whose `consent.text_version` is not the current statement's (a deployment setting): 400;
     - DELETE /account with a password that is not the account's (any string is one to the schema): 401,
       then 429 once the sign-in limiter counts enough of them.
     """
     body: dict[str, Any] = case.body if isinstance(case.body, dict) else {}
     size = body.get("size")
+    content: dict[str, Any] = body["content"] if isinstance(body.get("content"), dict) else {}
     label = f"{case.method.upper()} {case.operation.path}"
     refused = (
         (
@@ -210,6 +212,11 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
         )
         or (label == "GET /videos" and bool((case.query or {}).get("cursor")))
         or (label == "POST /videos" and isinstance(size, int) and size > MAX_UPLOAD_BYTES)
+        or (
+            label == "POST /studies"
+            and isinstance(content.get("size"), int)
+            and content["size"] > MAX_UPLOAD_BYTES
+        )
         or (label == "POST /videos" and _not_the_current_consent(body.get("consent")))
         or label == "DELETE /account"
     )
