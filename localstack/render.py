@@ -10,6 +10,7 @@ Standard library only (it runs inside the LocalStack container):
                                                 `image`: the models where the pipeline image has them
     python3 render.py asl                       the state machine: the one ASL file, ARNs filled in
     python3 render.py openapi API_ARN AUTH_ARN  the REST API (infra/terraform/api_routes.json)
+    python3 render.py cors                      the uploads bucket's CORS (`put-bucket-cors`)
 """
 
 from __future__ import annotations
@@ -32,6 +33,21 @@ ENDPOINT = "http://localhost.localstack.cloud:4566"
 CORS_ORIGIN = os.environ.get("EMOTIONFY_CORS_ORIGIN", "http://localhost:8080")
 JWT_SECRET_PARAM = f"/{NAME_PREFIX}/jwt-secret"
 MONGODB_URI_PARAM = f"/{NAME_PREFIX}/mongodb-uri"
+#: The request headers the web app sends, as modules/api's `allow_headers` (app.py's CORSConfig): the JWT,
+#: JSON, and on the viewer page an invite's token and a viewer's withdraw token.
+ALLOW_HEADERS = "Authorization,Content-Type,X-Invite-Token,X-Withdraw-Token"
+#: The uploads bucket's CORS, as modules/storage: browser uploads (uploads/, content/) and ranged playback.
+BUCKET_CORS = {
+    "CORSRules": [
+        {
+            "AllowedOrigins": [CORS_ORIGIN],
+            "AllowedMethods": ["GET", "POST", "PUT"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+}
 
 
 def handlers() -> dict[str, str]:
@@ -93,6 +109,7 @@ def environment(state_machine: str, package: str = "zip") -> dict[str, str]:
         "EMOTIONFY_MEDIA_URL_SECONDS": "300",
         "EMOTIONFY_STATS_CACHE_SECONDS": "3600",
         "EMOTIONFY_CORS_ORIGIN": CORS_ORIGIN,
+        "EMOTIONFY_SITE_URL": CORS_ORIGIN,
         "EMOTIONFY_QUOTA_STORAGE_BYTES": str(10 * 1024**3),
         "EMOTIONFY_QUOTA_VIDEOS_PER_DAY": "50",
         "EMOTIONFY_QUOTA_ANALYSIS_MINUTES_PER_DAY": "180",
@@ -138,7 +155,7 @@ def openapi(api_arn: str, authorizer_arn: str) -> dict[str, Any]:
     guarded ones, mock CORS preflights, the gateway responses of infra/terraform/gateway_responses.json."""
     routes = json.loads((TERRAFORM / "api_routes.json").read_text())
     responses = json.loads((TERRAFORM / "gateway_responses.json").read_text())
-    allowed_headers = "Authorization,Content-Type"
+    allowed_headers = ALLOW_HEADERS
     cors = {
         "Access-Control-Allow-Origin": CORS_ORIGIN,
         "Access-Control-Allow-Headers": allowed_headers,
@@ -245,6 +262,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(openapi(args[0], args[1]), indent=1))
     elif command == "name" and len(args) == 1:
         print(function_name(args[0]))
+    elif command == "cors":
+        print(json.dumps(BUCKET_CORS))
     elif command == "schedules":
         for key, expression in SCHEDULES.items():
             print(key, expression)

@@ -382,37 +382,62 @@ def _log_group_arn(key: str) -> str:
     return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/emotionfy-test-{key.replace('_', '-')}"
 
 
+USER, VIDEO, STUDY = "u_0123456789abcdef01234567", "0123456789abcdef0123456789abcdef", "f" * 32
+#: Where a study's content lives (chalicelib/studies/content.py): content/{owner}/{study_id}/{file}.
+CONTENT_PREFIX = "content/"
+
+
 def _sample_objects() -> tuple[str, str, str]:
     from chalicelib import uploads
     from chalicelib.storage import bucket
 
-    user, video = "u_0123456789abcdef01234567", "0123456789abcdef0123456789abcdef"
-    upload = uploads.upload_key(user, video, "clip.mp4")
+    upload = uploads.upload_key(USER, VIDEO, "clip.mp4")
     assert uploads.parse_upload_key(upload), upload
-    export = bucket.export_key(user, "20261201T200000Z-0123456789abcdef")
-    return f"{BUCKET_ARN}/{upload}", f"{BUCKET_ARN}/{uploads.segment_key(video, 3)}", f"{BUCKET_ARN}/{export}"
+    export = bucket.export_key(USER, "20261201T200000Z-0123456789abcdef")
+    return f"{BUCKET_ARN}/{upload}", f"{BUCKET_ARN}/{uploads.segment_key(VIDEO, 3)}", f"{BUCKET_ARN}/{export}"
 
 
-Call = tuple[str, str, str]  # (what the code does, IAM action, resource it acts on)
+def _sample_content() -> str:
+    from chalicelib.studies import content
+
+    assert content.CONTENT_PREFIX == CONTENT_PREFIX
+    key = content.content_key(USER, STUDY, "trailer.mp4")
+    assert key.startswith(content.study_prefix(USER, STUDY)) and key.startswith(content.owner_prefix(USER))
+    return f"{BUCKET_ARN}/{key}"
+
+
+#: (what the code does, IAM action, resource it acts on[, the request's condition keys, e.g. s3:prefix])
+Call = tuple[str, str, str] | tuple[str, str, str, dict[str, str]]
 
 
 def _calls() -> dict[str, list[Call]]:
     """Per function key, the AWS calls its code makes (chalicelib/, app.py) as (call, action, resource)."""
+    from chalicelib import uploads
+    from chalicelib.storage import bucket
+    from chalicelib.studies import content as study_content
+
     upload, segment, export = _sample_objects()
-    mongodb = [
+    content = _sample_content()
+    upload_key = upload.removeprefix(f"{BUCKET_ARN}/")
+    mongodb: list[Call] = [
         ("Deps.db: ssm get_parameter(MONGODB_URI_PARAM, decrypt)", "ssm:GetParameter", MONGODB_PARAMETER),
         ("Deps.db: the SecureString's key", "kms:Decrypt", KEY_ARN),
     ]
-    jwt = [
+    jwt: list[Call] = [
         ("Deps.jwt_secret: ssm get_parameter(JWT_SECRET_PARAM)", "ssm:GetParameter", JWT_PARAMETER),
         ("Deps.jwt_secret: the SecureString's key", "kms:Decrypt", KEY_ARN),
     ]
-    read_upload = [
+    read_upload: list[Call] = [
         ("presigned GET of the upload (the engine streams it)", "s3:GetObject", upload),
         ("SSE-KMS upload", "kms:Decrypt", KEY_ARN),
     ]
-    retire_source = [
-        ("storage.bucket.purge: list_object_versions of a source", "s3:ListBucketVersions", BUCKET_ARN),
+    retire_source: list[Call] = [
+        (
+            "storage.bucket.purge: list_object_versions of a source",
+            "s3:ListBucketVersions",
+            BUCKET_ARN,
+            {"s3:prefix": upload_key},
+        ),
         ("storage.bucket.purge: delete_objects of its versions", "s3:DeleteObjectVersion", upload),
         ("storage.bucket.set_retention_tag: put_object_tagging", "s3:PutObjectTagging", upload),
         ("storage.bucket.set_retention_tag: delete_object_tagging (kept)", "s3:DeleteObjectTagging", upload),
@@ -438,17 +463,59 @@ def _calls() -> dict[str, list[Call]]:
                 EXECUTION_ARN,
             ),
             *retire_source,  # PUT /account/settings; DELETE /account purges the uploads
+            (
+                "privacy.erase: purge of uploads/{user}/",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": bucket.user_uploads_prefix(USER)},
+            ),
+            (
+                "privacy.erase: purge of segments/{video}/",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": uploads.segments_prefix(VIDEO)},
+            ),
             ("privacy.erase: purge of segments/{video}/", "s3:DeleteObjectVersion", segment),
             ("privacy.export: put_object of the zip", "s3:PutObject", export),
             ("privacy.export: presigned GET of the zip", "s3:GetObject", export),
             ("privacy.export: get_object of a source (videos=true)", "s3:GetObject", upload),
+            (
+                "privacy.erase: purge of exports/{user}/",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": bucket.user_exports_prefix(USER)},
+            ),
             ("privacy.erase: purge of exports/{user}/", "s3:DeleteObjectVersion", export),
+            # Studies: the content an audience watches, content/{owner}/{study}/{file}.
+            ("studies.content.upload_requests: presigned POST", "s3:PutObject", content),
+            ("studies.content.upload_requests: presigned PUT", "s3:PutObject", content),
+            ("studies.content.playback: presigned GET (creator, invite)", "s3:GetObject", content),
+            ("studies.content.in_bucket: head_object (content.uploaded)", "s3:GetObject", content),
+            ("privacy.export: get_object of a study's content (videos=true)", "s3:GetObject", content),
+            (
+                "studies.content.delete: purge of content/{owner}/{study}/",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": study_content.study_prefix(USER, STUDY)},
+            ),
+            (
+                "privacy.erase: purge of content/{owner}/",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": study_content.owner_prefix(USER)},
+            ),
+            ("purge of the content: delete_objects of its versions", "s3:DeleteObjectVersion", content),
         ],
         "authorizer": jwt,
         "on_upload": [
             *mongodb,
             ("pipeline.start.start_execution", "states:StartExecution", MACHINE_ARN),
-            ("pipeline.start: purge of an orphaned upload", "s3:ListBucketVersions", BUCKET_ARN),
+            (
+                "pipeline.start: purge of an orphaned upload",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": upload_key},
+            ),
             ("pipeline.start: purge of an orphaned upload", "s3:DeleteObjectVersion", upload),
             ("on-failure destination (Lambda sends as the function)", "sqs:SendMessage", QUEUE_ARN),
             ("the failure queue is SSE-KMS", "kms:GenerateDataKey", KEY_ARN),
@@ -489,6 +556,12 @@ def _calls() -> dict[str, list[Call]]:
             *mongodb,
             *retire_source,
             ("privacy.retention.sweep: list_objects_v2 of exports/", "s3:ListBucket", BUCKET_ARN),
+            (
+                "privacy.retention.sweep: purge of an expired export",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": export.removeprefix(f"{BUCKET_ARN}/")},
+            ),
             ("privacy.retention.sweep: purge of an expired export", "s3:DeleteObjectVersion", export),
         ],
     }
@@ -603,14 +676,32 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def _grants(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+def _condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
+    """IAM's StringEquals/StringLike: every key must be in the request and match one of its values (a key
+    the request lacks fails, as IAM's does)."""
+    for operator, keys in condition.items():
+        assert operator in ("StringEquals", "StringLike"), f"the IAM test cannot evaluate {operator}"
+        for key, values in keys.items():
+            if key not in context:
+                return False
+            match = fnmatch.fnmatchcase if operator == "StringLike" else str.__eq__
+            if not any(match(context[key], value) for value in _as_list(values)):
+                return False
+    return True
+
+
+def _grants(
+    statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, str] | None = None
+) -> bool:
     for statement in statements:
         assert statement["Effect"] == "Allow", statement
-        assert not {"NotAction", "NotResource", "Condition"} & set(statement), f"unsupported: {statement}"
+        assert not {"NotAction", "NotResource"} & set(statement), f"unsupported: {statement}"
         actions = _as_list(statement["Action"])
         resources = _as_list(statement["Resource"])
-        if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
-            fnmatch.fnmatchcase(resource, r) for r in resources
+        if (
+            any(fnmatch.fnmatchcase(action, a) for a in actions)
+            and any(fnmatch.fnmatchcase(resource, r) for r in resources)
+            and _condition_holds(statement.get("Condition", {}), context or {})
         ):
             return True
     return False
@@ -623,11 +714,11 @@ def _iam_problems(statements: dict[str, Any] | None = None) -> list[str]:
         calls = [*_common_calls(key), *calls]
         policy = _policy_statements(key, statements)
         problems += [
-            f"{key}: {call} needs {action} on {resource}"
-            for call, action, resource in calls
-            if not _grants(policy, action, resource)
+            f"{key}: {call} needs {action} on {resource}" + (f" with {rest[0]}" if rest else "")
+            for call, action, resource, *rest in calls
+            if not _grants(policy, action, resource, rest[0] if rest else None)
         ]
-        used = {action for _, action, _ in calls}
+        used = {call[1] for call in calls}
         granted = {a for s in policy for a in _as_list(s["Action"])}
         problems += [f"{key}: granted {action}, which its code never calls" for action in granted - used]
     return problems
@@ -781,6 +872,171 @@ def test_the_retention_backstop_rules_match_the_code() -> None:
         assert tag is not None and tag >= days + 1, days  # never before the plan
 
 
+# --- studies: the content an audience watches (content/{owner}/{study}/{file}) --------------------------
+
+#: What the API function does to a study's content, and nothing more: presigned POST/PUT and GET, HEAD,
+#: export, and purging every version of it (DeleteObjects by version id; it never deletes without one).
+CONTENT_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:DeleteObjectVersion"}
+OBJECT_ACTIONS = (
+    *sorted(CONTENT_ACTIONS),
+    "s3:DeleteObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:PutObjectAcl",
+)
+
+
+def test_only_the_api_function_may_touch_study_content() -> None:
+    """The API's role may write, read, delete and purge a study's content; no other role may do anything to
+    it, nor list its versions; and what the API may do there it may do nowhere outside content/."""
+    content = _sample_content()
+    content_listing = {"s3:prefix": content.removeprefix(f"{BUCKET_ARN}/").rsplit("/", 1)[0] + "/"}
+    for key in _handlers():
+        policy = _policy_statements(key)
+        granted = {action for action in OBJECT_ACTIONS if _grants(policy, action, content)}
+        lists = _grants(policy, "s3:ListBucketVersions", BUCKET_ARN, content_listing)
+        if key == "api":
+            assert granted == CONTENT_ACTIONS and lists, (granted, lists)
+        else:
+            assert not granted and not lists, f"{key} may {sorted(granted)} (list versions: {lists})"
+    api = _policy_statements("api")
+    (statement,) = [s for s in api if f"{BUCKET_ARN}/{CONTENT_PREFIX}*" in _as_list(s["Resource"])]
+    assert set(_as_list(statement["Action"])) == CONTENT_ACTIONS
+    assert _as_list(statement["Resource"]) == [f"{BUCKET_ARN}/{CONTENT_PREFIX}*"], "scoped to content/*"
+    # Nothing grants these on the whole bucket or outside the prefixes the code uses.
+    for elsewhere in (f"{BUCKET_ARN}/other/{USER}/x.mp4", f"{BUCKET_ARN}/contents/x.mp4", f"{BUCKET_ARN}/x"):
+        assert not {a for a in OBJECT_ACTIONS if _grants(api, a, elsewhere)}, elsewhere
+
+
+def test_listing_versions_needs_a_prefix_the_role_purges() -> None:
+    """ListBucketVersions is granted under a prefix condition: the API's purges (a study's content, an
+    account's uploads, segments, exports and content) may list; a listing of the whole bucket, of another
+    prefix, or one naming no prefix at all is refused, for every role."""
+    api = _policy_statements("api")
+    for prefix in (
+        f"{CONTENT_PREFIX}{USER}/{STUDY}/",
+        f"{CONTENT_PREFIX}{USER}/",
+        f"uploads/{USER}/",
+        f"segments/{VIDEO}/",
+        f"exports/{USER}/",
+    ):
+        assert _grants(api, "s3:ListBucketVersions", BUCKET_ARN, {"s3:prefix": prefix}), prefix
+    for key in _handlers():
+        policy = _policy_statements(key)
+        for context in ({}, {"s3:prefix": ""}, {"s3:prefix": "other/"}, {"s3:prefix": "content"}):
+            assert not _grants(policy, "s3:ListBucketVersions", BUCKET_ARN, context), (key, context)
+
+
+def test_no_lifecycle_rule_expires_study_content() -> None:
+    """content/ is kept while its study exists: it is outside every expiring prefix and every retention
+    backstop (those are on uploads/), the bucket module refuses a rule reaching a kept prefix, and the
+    whole-bucket housekeeping rule only removes replaced versions, delete markers and unfinished uploads."""
+    storage = MODULES / "storage" / "main.tf"
+    local = _locals(storage)
+    assert local["content_prefix"] == CONTENT_PREFIX
+    uploads = _modules(storage)["uploads"]
+    assert uploads["kept_prefixes"] == ["${local.content_prefix}"]
+    rule_prefixes = re.findall(
+        r"prefix = local\.(\w+)", uploads["expirations"] + uploads["tagged_expirations"]
+    )
+    assert set(rule_prefixes) == {"segments_prefix", "exports_prefix", "upload_prefix"}, rule_prefixes
+    for name in rule_prefixes:
+        prefix = local[name]
+        assert prefix and not CONTENT_PREFIX.startswith(prefix) and not prefix.startswith(CONTENT_PREFIX)
+
+    bucket = MODULES / "bucket" / "main.tf"
+    rule = _resources(bucket, "aws_s3_bucket_lifecycle_configuration")["this"]
+    (precondition,) = rule["lifecycle"][0]["precondition"]
+    assert "concat(var.expirations, var.tagged_expirations)" in precondition["condition"]
+    assert "var.kept_prefixes" in precondition["condition"]
+    (housekeeping,) = rule["rule"]
+    assert housekeeping["filter"] == [{}], "the one rule on the whole bucket"
+    assert housekeeping["expiration"] == [{"expired_object_delete_marker": True}], (
+        "no current version expires"
+    )
+    assert set(housekeeping) == {
+        "id",
+        "status",
+        "filter",
+        "abort_incomplete_multipart_upload",
+        "noncurrent_version_expiration",
+        "expiration",
+    }
+
+
+def test_study_content_triggers_no_analysis() -> None:
+    """Only uploads/ notifies on_upload: a study's content is watched, not analysed."""
+    storage = MODULES / "storage" / "main.tf"
+    local = _locals(storage)
+    notification = _resources(storage, "aws_s3_bucket_notification")["uploads"]
+    (target,) = notification["lambda_function"]
+    assert target["filter_prefix"] == "${local.upload_prefix}"
+    assert not CONTENT_PREFIX.startswith(local["upload_prefix"])
+    assert not local["content_prefix"].startswith(local["upload_prefix"])
+
+
+BUCKET_MODULE_TEST = """
+mock_provider "aws" {}
+
+variables {
+  name              = "emotionfy-test-uploads"
+  access_log_bucket = "emotionfy-test-logs"
+  kept_prefixes     = ["content/"]
+}
+
+run "rules_beside_the_kept_prefix_plan" {
+  command = plan
+  variables {
+    expirations = [
+      { id = "segments", prefix = "segments/", days = 7 },
+      { id = "exports", prefix = "exports/", days = 1 },
+    ]
+    tagged_expirations = [
+      { id = "backstop", prefix = "uploads/", tag_key = "k", tag_value = "1", days = 1 },
+    ]
+  }
+}
+
+run "a_rule_on_the_kept_prefix_fails" {
+  command = plan
+  variables {
+    expirations = [{ id = "content", prefix = "content/", days = 30 }]
+  }
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "a_rule_under_the_kept_prefix_fails" {
+  command = plan
+  variables {
+    tagged_expirations = [
+      { id = "backstop", prefix = "content/u/", tag_key = "k", tag_value = "1", days = 1 },
+    ]
+  }
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+
+run "a_rule_on_the_whole_bucket_fails" {
+  command = plan
+  variables {
+    expirations = [{ id = "all", prefix = "", days = 90 }]
+  }
+  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+}
+"""
+
+
+def test_bucket_module_refuses_an_expiration_reaching_a_kept_prefix(tmp_path: Path) -> None:
+    """`terraform test` on the bucket module with a mocked AWS: rules beside content/ plan; a rule on it,
+    under it, or on the whole bucket fails the plan at the lifecycle configuration's precondition."""
+    module = tmp_path / "bucket"
+    shutil.copytree(MODULES / "bucket", module)
+    (module / "tests").mkdir()
+    (module / "tests" / "kept.tftest.hcl").write_text(BUCKET_MODULE_TEST)
+    run = _terraform_in(module, ["init", "-backend=false", "-input=false"], ["test"])
+    assert "4 passed, 0 failed" in run.stdout, run.stdout[-4000:]
+
+
 # --- the state machine ---------------------------------------------------------------------------------
 
 
@@ -840,13 +1096,115 @@ def test_api_routes_are_exactly_the_chalice_routes() -> None:
     assert {e.authorizer.name for m in app.app.routes.values() for e in m.values() if e.authorizer} == {
         "jwt_auth"
     }
-    assert max(path.count("/") for path, _, _ in expected) <= 3, "modules/api builds 3 levels of resources"
+    levels = len(_resources(MODULES / "api" / "main.tf", "aws_api_gateway_resource"))
+    deepest = max(path.count("/") for path, _, _ in expected)
+    assert deepest <= levels, f"modules/api builds {levels} levels of resources, a route has {deepest}"
+
+
+#: The viewer page's routes (docs: the studies contract): no JWT, an invite's token in X-Invite-Token (and
+#: a viewer's withdraw token in X-Withdraw-Token), checked by the function.
+INVITE_ROUTES = {
+    ("/invite", "GET"),
+    ("/invite/content", "GET"),
+    ("/invite/viewers", "POST"),
+    ("/invite/viewers/{viewer_id}", "GET"),
+    ("/invite/viewers/{viewer_id}", "DELETE"),
+    ("/invite/viewers/{viewer_id}/upload", "POST"),
+}
+#: The request headers the web app sends to the API.
+REQUEST_HEADERS = {"Authorization", "Content-Type", "X-Invite-Token", "X-Withdraw-Token"}
+
+
+def test_invite_routes_are_public_and_study_routes_guarded() -> None:
+    """api_routes.json has the viewer page's routes without the authorizer (Terraform and LocalStack alike)
+    and every creator route of studies behind it."""
+    routes = {(r["path"], r["method"]): r["authorized"] for r in json.loads(ROUTES_FILE.read_text())}
+    missing = INVITE_ROUTES - set(routes)
+    assert not missing, f"api_routes.json lacks the invite routes {sorted(missing)}"
+    assert not any(routes[route] for route in INVITE_ROUTES), "an invite route behind the JWT authorizer"
+    studies = {route for route in routes if route[0].startswith(("/studies", "/compare"))}
+    assert {("/studies", "POST"), ("/studies/{study_id}/audience", "GET"), ("/compare", "GET")} <= studies
+    assert all(routes[route] for route in studies), "a creator's study route without the authorizer"
+    public = {route for route, authorized in routes.items() if not authorized}
+    assert public == INVITE_ROUTES | {
+        ("/auth/register", "POST"),
+        ("/auth/login", "POST"),
+        ("/auth/refresh", "POST"),
+        ("/consent", "GET"),
+        ("/health", "GET"),
+    }, "the public routes are these and no more"
+    document = _render().openapi("arn:api", "arn:authorizer")
+    for path, method in INVITE_ROUTES:
+        assert "security" not in document["paths"][path][method.lower()], (path, method)
+
+
+def test_every_route_public_or_not_is_throttled_by_the_stage() -> None:
+    """The stage's one method setting (`*/*`) throttles every method, the public login and invite routes
+    included; nothing overrides it for a single route."""
+    main = MODULES / "api" / "main.tf"
+    settings = _resources(main, "aws_api_gateway_method_settings")
+    assert set(settings) == {"all"}
+    assert settings["all"]["method_path"] == "*/*"
+    (limits,) = settings["all"]["settings"]
+    assert limits["throttling_rate_limit"] == "${var.throttling_rate_limit}"
+    assert limits["throttling_burst_limit"] == "${var.throttling_burst_limit}"
+    variables = {
+        n: b for block in _load(MODULES / "api" / "variables.tf")["variable"] for n, b in block.items()
+    }
+    assert 0 < variables["throttling_rate_limit"]["default"] <= variables["throttling_burst_limit"]["default"]
+
+
+def test_cors_allows_the_headers_the_web_app_sends() -> None:
+    """Preflights and gateway errors allow the JWT, JSON, and the viewer page's X-Invite-Token and
+    X-Withdraw-Token, in Terraform as in LocalStack and as app.py's CORSConfig (the local stack's)."""
+    import app
+
+    main = MODULES / "api" / "main.tf"
+    allowed = _locals(main)["allow_headers"]
+    assert set(allowed.split(",")) == REQUEST_HEADERS, allowed
+    cors = _locals(main)["cors_headers"]
+    assert cors["gatewayresponse.header.Access-Control-Allow-Headers"] == "'${local.allow_headers}'"
+    preflight = _resources(main, "aws_api_gateway_integration_response")["preflight"]["response_parameters"]
+    assert preflight["method.response.header.Access-Control-Allow-Headers"] == "'${local.allow_headers}'"
+    assert allowed == _render().ALLOW_HEADERS
+    chalice_allowed = set(app.cors.allow_headers.split(","))
+    assert chalice_allowed >= REQUEST_HEADERS, (
+        f"app.py's CORSConfig lacks {REQUEST_HEADERS - chalice_allowed}"
+    )
+
+
+def test_bucket_cors_lets_the_site_upload_content_and_play_it_by_ranges() -> None:
+    """One CORS rule for the whole bucket: the site may POST/PUT (uploads/ and content/) and GET with any
+    request header (Range included), and reads ETag, Content-Length, Content-Range and Accept-Ranges;
+    LocalStack puts the same rule."""
+    storage = MODULES / "storage" / "main.tf"
+    (rule,) = _modules(storage)["uploads"]["cors_rules"]
+    assert rule["allowed_origins"] == "${var.site_origins}"
+    assert set(rule["allowed_methods"]) == {"GET", "POST", "PUT"}
+    assert rule["allowed_headers"] == ["*"]
+    assert {"ETag", "Content-Range", "Accept-Ranges"} <= set(rule["expose_headers"])
+    (local_rule,) = _render().BUCKET_CORS["CORSRules"]
+    assert local_rule["AllowedMethods"] == rule["allowed_methods"]
+    assert local_rule["AllowedHeaders"] == rule["allowed_headers"]
+    assert local_rule["ExposeHeaders"] == rule["expose_headers"]
+    assert local_rule["MaxAgeSeconds"] == rule["max_age_seconds"]
 
 
 def test_api_module_builds_resources_methods_and_the_authorizer() -> None:
     main = MODULES / "api" / "main.tf"
     assert _locals(main)["routes"] == "${jsondecode(file(var.routes_file))}"
-    assert set(_resources(main, "aws_api_gateway_resource")) == {"level1", "level2", "level3"}
+    resources = _resources(main, "aws_api_gateway_resource")
+    levels = len(resources)
+    assert set(resources) == {f"level{n}" for n in range(1, levels + 1)}
+    for n in range(2, levels + 1):
+        assert resources[f"level{n}"]["for_each"] == f"${{local.level{n}}}"
+        assert resources[f"level{n}"]["parent_id"] == (
+            f"${{aws_api_gateway_resource.level{n - 1}[local.parent[each.key]].id}}"
+        )
+    ids = _locals(main)["resource_ids"]
+    assert all(f"aws_api_gateway_resource.level{n} " in ids for n in range(1, levels + 1)), ids
+    (precondition,) = _resources(main, "aws_api_gateway_rest_api")["this"]["lifecycle"][0]["precondition"]
+    assert f"local.depth[p] <= {levels}" in precondition["condition"]
     method = _resources(main, "aws_api_gateway_method")["route"]
     assert method["authorization"] == '${each.value.authorized ? "CUSTOM" : "NONE"}'
     integration = _resources(main, "aws_api_gateway_integration")["route"]
@@ -914,7 +1272,7 @@ def test_api_stage_redeploys_when_anything_it_serves_changes() -> None:
         "aws_api_gateway_gateway_response",
     )
     expected = [f"{kind}.{name}" for kind in served for name in _resources(main, kind)]
-    assert len(expected) == 11, expected
+    assert len(expected) == 13, expected
     trigger = _resources(main, "aws_api_gateway_deployment")["this"]["triggers"]["redeployment"]
     match = re.fullmatch(r"\$\{sha1\(jsonencode\(\[(.*)\]\)\)\}", trigger, re.S)
     assert match, trigger
@@ -1049,7 +1407,7 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
 
     render = _render()
     script = (LOCALSTACK / "init" / "ready.d" / "deploy.sh").read_text()
-    for command in ("functions", "environment", "asl", "openapi"):
+    for command in ("functions", "environment", "asl", "openapi", "cors"):
         assert re.search(rf"\$RENDER {command}\b", script), f"deploy.sh does not use render.py {command}"
     assert '--handler "$handler"' in script
     assert render.handlers() == _handlers()
@@ -1127,6 +1485,8 @@ def test_localstack_api_has_the_same_routes_and_gateway_responses() -> None:
         mapped = {k.removeprefix("method.response.header.") for k in mapping["responseParameters"]}
         assert mapped == declared and {h for h in declared if h.startswith("Access-Control-")} == declared
         assert "Access-Control-Allow-Origin" in declared, path
+        allowed = mapping["responseParameters"]["method.response.header.Access-Control-Allow-Headers"]
+        assert allowed == f"'{_locals(MODULES / 'api' / 'main.tf')['allow_headers']}'", path
     responses = json.loads(GATEWAY_RESPONSES_FILE.read_text())
     rendered = document["x-amazon-apigateway-gateway-responses"]
     terraform_cors = _locals(MODULES / "api" / "main.tf")["cors_headers"]
@@ -1230,10 +1590,40 @@ def _terraform() -> str:
     return found
 
 
-def test_dev_environment_plans_against_mocked_aws(tmp_path: Path) -> None:
+def _terraform_in(directory: Path, *commands: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run Terraform commands in `directory` with the AWS provider from the local mirror (nothing fetched);
+    each must succeed. Returns the last run."""
     terraform = _terraform()
     if not (PLUGIN_MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         _missing(f"AWS provider mirrored in {PLUGIN_MIRROR} (EMOTIONFY_TF_PLUGIN_MIRROR)")
+    config = directory.parent / "terraform.rc"
+    config.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{PLUGIN_MIRROR}"\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    )
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(config),
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    run = None
+    for command in commands:
+        run = subprocess.run(
+            [terraform, *command, "-no-color"],
+            cwd=directory,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, f"terraform {command[0]}:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    assert run is not None
+    return run
+
+
+def test_dev_environment_plans_against_mocked_aws(tmp_path: Path) -> None:
     shutil.copytree(TERRAFORM, tmp_path / "infra" / "terraform")
     shutil.copytree(ROOT / "chalicelib" / "pipeline", tmp_path / "chalicelib" / "pipeline")
     for name in STUBBED:
@@ -1255,23 +1645,7 @@ def test_dev_environment_plans_against_mocked_aws(tmp_path: Path) -> None:
     }
     mock = mock.replace("EXPECTED_PACKAGING", json.dumps(expected))
     (dev / "tests" / "plan.tftest.hcl").write_text(mock)
-    config = tmp_path / "terraform.rc"
-    config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{PLUGIN_MIRROR}"\n  }}\n'
-        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
-    )
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(config),
-        "TF_IN_AUTOMATION": "1",
-        "CHECKPOINT_DISABLE": "1",
-    }
-    for command in (["init", "-backend=false", "-input=false"], ["validate"], ["test"]):
-        run = subprocess.run(
-            [terraform, *command, "-no-color"], cwd=dev, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert run.returncode == 0, f"terraform {command[0]}:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    run = _terraform_in(dev, ["init", "-backend=false", "-input=false"], ["validate"], ["test"])
     assert "1 passed, 0 failed" in run.stdout
 
 

@@ -15,7 +15,6 @@ PACKAGE="$REPO/localstack/build/function.zip"
 # LocalStack Pro (docker-compose.pro.yml), as the cloud runs them.
 PIPELINE_IMAGE="${EMOTIONFY_PIPELINE_IMAGE:-}"
 REGION="${AWS_DEFAULT_REGION:-us-east-1}"
-CORS_ORIGIN="${EMOTIONFY_CORS_ORIGIN:-http://localhost:8080}"
 WORK="$(mktemp -d)"
 
 test -f "$PACKAGE" || { echo "emotionfy: $PACKAGE is missing: run localstack/build.sh first" >&2; exit 1; }
@@ -29,9 +28,10 @@ awslocal ssm put-parameter --name "/$PREFIX/mongodb-uri" --type SecureString --o
 echo "emotionfy: buckets"
 awslocal s3 mb "s3://$UPLOADS" >/dev/null
 awslocal s3 mb "s3://$ARTIFACTS" >/dev/null
-awslocal s3api put-bucket-cors --bucket "$UPLOADS" --cors-configuration "{\"CORSRules\": [{
-  \"AllowedOrigins\": [\"$CORS_ORIGIN\"], \"AllowedMethods\": [\"GET\", \"POST\", \"PUT\"],
-  \"AllowedHeaders\": [\"*\"], \"ExposeHeaders\": [\"ETag\"], \"MaxAgeSeconds\": 3000}]}"
+# Versioned as in the cloud, so deleting a video, a study's content or an account purges every version.
+awslocal s3api put-bucket-versioning --bucket "$UPLOADS" --versioning-configuration Status=Enabled
+# As modules/storage: the site's POST/PUT of uploads/ and content/, ranged GETs for playback.
+awslocal s3api put-bucket-cors --bucket "$UPLOADS" --cors-configuration "$($RENDER cors)"
 awslocal s3 cp "$PACKAGE" "s3://$ARTIFACTS/function.zip" >/dev/null
 
 echo "emotionfy: functions"

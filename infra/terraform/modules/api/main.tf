@@ -17,10 +17,14 @@ locals {
   level1 = toset([for p in local.resource_paths : p if local.depth[p] == 1])
   level2 = toset([for p in local.resource_paths : p if local.depth[p] == 2])
   level3 = toset([for p in local.resource_paths : p if local.depth[p] == 3])
+  level4 = toset([for p in local.resource_paths : p if local.depth[p] == 4])
+  level5 = toset([for p in local.resource_paths : p if local.depth[p] == 5])
   resource_ids = merge(
     { for p, r in aws_api_gateway_resource.level1 : p => r.id },
     { for p, r in aws_api_gateway_resource.level2 : p => r.id },
     { for p, r in aws_api_gateway_resource.level3 : p => r.id },
+    { for p, r in aws_api_gateway_resource.level4 : p => r.id },
+    { for p, r in aws_api_gateway_resource.level5 : p => r.id },
   )
 
   methods = { for r in local.routes : "${r.method} ${r.path}" => r }
@@ -29,10 +33,14 @@ locals {
   }
   allowed_methods = { for p in local.paths : p => join(",", concat([for r in local.routes : r.method if r.path == p], ["OPTIONS"])) }
 
+  # The request headers the web app sends (app.py's chalice.CORSConfig allow_headers): the JWT, JSON, and
+  # on the viewer page (/watch/{token}) an invite's token and a viewer's withdraw token.
+  allow_headers = "Authorization,Content-Type,X-Invite-Token,X-Withdraw-Token"
+
   # Retry-After (the 503s of the authorizer) is readable by the web app only when exposed.
   cors_headers = {
     "gatewayresponse.header.Access-Control-Allow-Origin"   = "'${var.cors_origin}'"
-    "gatewayresponse.header.Access-Control-Allow-Headers"  = "'Authorization,Content-Type'"
+    "gatewayresponse.header.Access-Control-Allow-Headers"  = "'${local.allow_headers}'"
     "gatewayresponse.header.Access-Control-Expose-Headers" = "'Retry-After'"
   }
 
@@ -53,8 +61,8 @@ resource "aws_api_gateway_rest_api" "this" {
   lifecycle {
     create_before_destroy = true
     precondition {
-      condition     = alltrue([for p in local.resource_paths : local.depth[p] <= 3])
-      error_message = "api_routes.json has a path deeper than 3 segments; add a level4 resource block."
+      condition     = alltrue([for p in local.resource_paths : local.depth[p] <= 5])
+      error_message = "api_routes.json has a path deeper than 5 segments; add a level6 resource block."
     }
   }
 }
@@ -80,6 +88,22 @@ resource "aws_api_gateway_resource" "level3" {
   path_part   = local.part[each.key]
 }
 
+# /invite/viewers/{viewer_id}/upload, /studies/{study_id}/invites/{invite_id}
+resource "aws_api_gateway_resource" "level4" {
+  for_each    = local.level4
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.level3[local.parent[each.key]].id
+  path_part   = local.part[each.key]
+}
+
+# /studies/{study_id}/viewers/{viewer_id}/curve
+resource "aws_api_gateway_resource" "level5" {
+  for_each    = local.level5
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.level4[local.parent[each.key]].id
+  path_part   = local.part[each.key]
+}
+
 resource "aws_api_gateway_authorizer" "jwt" {
   name                             = "jwt_auth"
   rest_api_id                      = aws_api_gateway_rest_api.this.id
@@ -90,7 +114,7 @@ resource "aws_api_gateway_authorizer" "jwt" {
 }
 
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59: register, login, refresh and health are public by design; every other route uses the JWT authorizer
+  #checkov:skip=CKV_AWS_59: register, login, refresh, consent, health and the invite routes (an invite's token in X-Invite-Token, checked by the function) are public by design; every other route uses the JWT authorizer
   #checkov:skip=CKV2_AWS_53: request bodies are validated by the function (chalicelib/validation.py) with the API's error shape
   for_each           = local.methods
   rest_api_id        = aws_api_gateway_rest_api.this.id
@@ -151,11 +175,11 @@ resource "aws_api_gateway_integration_response" "preflight" {
   resource_id = local.resource_ids[each.key]
   http_method = aws_api_gateway_method.preflight[each.key].http_method
   status_code = aws_api_gateway_method_response.preflight[each.key].status_code
-  # chalice.CORSConfig in app.py: the site's origin, Authorization and Content-Type, 600 s.
+  # chalice.CORSConfig in app.py: the site's origin, its request headers, 600 s.
   response_parameters = {
     "method.response.header.Access-Control-Allow-Origin"  = "'${var.cors_origin}'"
     "method.response.header.Access-Control-Allow-Methods" = "'${local.allowed_methods[each.key]}'"
-    "method.response.header.Access-Control-Allow-Headers" = "'Authorization,Content-Type'"
+    "method.response.header.Access-Control-Allow-Headers" = "'${local.allow_headers}'"
     "method.response.header.Access-Control-Max-Age"       = "'600'"
   }
   depends_on = [aws_api_gateway_integration.preflight]
@@ -199,6 +223,8 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_resource.level1,
       aws_api_gateway_resource.level2,
       aws_api_gateway_resource.level3,
+      aws_api_gateway_resource.level4,
+      aws_api_gateway_resource.level5,
       aws_api_gateway_authorizer.jwt,
       aws_api_gateway_method.route,
       aws_api_gateway_integration.route,
@@ -230,7 +256,7 @@ resource "aws_cloudwatch_log_group" "access" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120: responses are per user and per token; caching them would serve one user's data to another
   #checkov:skip=CKV2_AWS_51: a browser-facing API; client certificates authenticate API Gateway to a backend, and the backend is Lambda
-  #checkov:skip=CKV2_AWS_29: no WAF in this example: login is rate-limited per email and IP in Redis, the stage is throttled; attach a web ACL for production
+  #checkov:skip=CKV2_AWS_29: no WAF in this example: login is rate-limited per email and IP in Redis, invite tokens are 256-bit random, the stage (every route, public ones included) is throttled; attach a web ACL for production
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.stage_name
@@ -259,6 +285,9 @@ resource "aws_api_gateway_stage" "this" {
   depends_on = [aws_api_gateway_account.this]
 }
 
+# One throttle for every method of the stage, the public ones (login, the invite routes) included. No tighter
+# per-route limit: API Gateway's are shared by all callers, so one client hammering /invite would shut out
+# every viewer; per-client limits are the function's (login in Redis) or a WAF rate-based rule's.
 resource "aws_api_gateway_method_settings" "all" {
   #checkov:skip=CKV_AWS_225: caching is off on purpose (per-user responses, see the stage)
   #checkov:skip=CKV_AWS_308: nothing is cached, so there is no cache to encrypt

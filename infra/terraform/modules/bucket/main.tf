@@ -116,6 +116,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   depends_on = [aws_s3_bucket_versioning.this]
+
+  lifecycle {
+    # Two prefixes overlap when one starts with the other ("" overlaps everything).
+    precondition {
+      condition = alltrue(flatten([
+        for rule in concat(var.expirations, var.tagged_expirations) : [
+          for kept in var.kept_prefixes : !startswith(kept, rule.prefix) && !startswith(rule.prefix, kept)
+        ]
+      ]))
+      error_message = "An expiration rule reaches a kept prefix (var.kept_prefixes): those objects must not expire."
+    }
+  }
 }
 
 resource "aws_s3_bucket_cors_configuration" "this" {

@@ -43,6 +43,12 @@ variable "expirations" {
   default = []
 }
 
+variable "kept_prefixes" {
+  description = "Key prefixes no expiration rule may reach (objects kept until the application deletes them); a rule whose prefix overlaps one fails the plan."
+  type        = list(string)
+  default     = []
+}
+
 variable "tagged_expirations" {
   description = "Objects under a key prefix that carry a tag with a given value expire after a number of days (one rule each)."
   type = list(object({

@@ -45,6 +45,7 @@ locals {
     EMOTIONFY_MEDIA_URL_SECONDS              = tostring(local.s.media_url_seconds)
     EMOTIONFY_STATS_CACHE_SECONDS            = tostring(local.s.stats_cache_seconds)
     EMOTIONFY_CORS_ORIGIN                    = var.cors_origin
+    EMOTIONFY_SITE_URL                       = var.cors_origin # invite links: {site}/watch/{token}
     EMOTIONFY_QUOTA_STORAGE_BYTES            = tostring(local.s.quota_storage_bytes)
     EMOTIONFY_QUOTA_VIDEOS_PER_DAY           = tostring(local.s.quota_videos_per_day)
     EMOTIONFY_QUOTA_ANALYSIS_MINUTES_PER_DAY = tostring(local.s.quota_analysis_minutes_per_day)
@@ -74,6 +75,9 @@ locals {
   uploads_objects  = "${var.uploads_bucket_arn}/uploads/*"
   segments_objects = "${var.uploads_bucket_arn}/segments/*"
   exports_objects  = "${var.uploads_bucket_arn}/exports/*"
+  # A study's content (the video its audience watches): content/{owner}/{study}/{file}, only ever touched
+  # by the API function.
+  content_objects = "${var.uploads_bucket_arn}/content/*"
 
   read_jwt_key = {
     Sid      = "ReadJwtKey"
@@ -126,11 +130,14 @@ locals {
     Action   = ["s3:DeleteObjectVersion", "s3:PutObjectTagging", "s3:DeleteObjectTagging"]
     Resource = [local.uploads_objects]
   }
-  list_versions = {
-    Sid      = "ListObjectVersions"
-    Effect   = "Allow"
-    Action   = ["s3:ListBucketVersions"]
-    Resource = [var.uploads_bucket_arn]
+  # Every purge (chalicelib/storage/bucket.py) lists the versions under the prefix or key it deletes: each
+  # role may list only under the prefixes it purges (a listing without a prefix is refused).
+  list_source_versions = {
+    Sid       = "ListSourceVersions"
+    Effect    = "Allow"
+    Action    = ["s3:ListBucketVersions"]
+    Resource  = [var.uploads_bucket_arn]
+    Condition = { StringLike = { "s3:prefix" = ["uploads/*"] } }
   }
 
   # What each function does beyond logging, tracing and its VPC interfaces.
@@ -164,7 +171,25 @@ locals {
       },
       # A new retention setting re-tags and deletes sources; erasing an account purges its uploads.
       local.retire_sources,
-      local.list_versions,
+      {
+        # Erasing an account purges its uploads, segment results, exports and studies' content.
+        Sid      = "ListObjectVersionsUnderItsPrefixes"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucketVersions"]
+        Resource = [var.uploads_bucket_arn]
+        Condition = {
+          StringLike = { "s3:prefix" = ["uploads/*", "segments/*", "exports/*", "content/*"] }
+        }
+      },
+      {
+        # Studies (chalicelib/studies/content.py): the presigned POST/PUT of the content and its presigned
+        # GET (signed with this role), HeadObject (content.uploaded), reading it into an account export,
+        # and purging every version of it with the study or the account (DeleteObjects by version id).
+        Sid      = "PresignReadAndPurgeStudyContent"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObjectVersion"]
+        Resource = [local.content_objects]
+      },
       {
         # GET /account/export writes the zip and presigns its download; erasing removes the account's.
         Sid      = "WriteReadAndDeleteExports"
@@ -193,7 +218,7 @@ locals {
         Action   = ["s3:DeleteObjectVersion"]
         Resource = [local.uploads_objects]
       },
-      local.list_versions,
+      local.list_source_versions,
       {
         Sid      = "ReportFailedEvents"
         Effect   = "Allow"
@@ -236,7 +261,7 @@ locals {
       },
       # The retention is planned when the analysis is stored: the source tagged, or deleted at 0 days.
       local.retire_sources,
-      local.list_versions,
+      local.list_source_versions,
     ]
     pipeline_mark_failed = [local.read_mongodb_uri, local.decrypt_only]
     # Every 5 minutes: restarts analyses that never started or whose execution ended without a result
@@ -266,7 +291,13 @@ locals {
       local.read_mongodb_uri,
       local.decrypt_only,
       local.retire_sources,
-      local.list_versions,
+      {
+        Sid       = "ListSourceAndExportVersions"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucketVersions"]
+        Resource  = [var.uploads_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["uploads/*", "exports/*"] } }
+      },
       {
         Sid      = "ListExports"
         Effect   = "Allow"

@@ -7,6 +7,11 @@ locals {
   # Account exports (chalicelib/storage/bucket.py): the retention sweep deletes them once their link has
   # expired; this rule a day later, should it not run.
   exports_prefix = "exports/"
+  # Studies' content (chalicelib/studies: content/{owner}/{study}/{file}), the video an audience watches:
+  # kept while its study exists, so no lifecycle rule may expire it (the bucket module refuses one that
+  # would), no retention tag, and no notification (it is watched, not analysed). Deleting the study or
+  # the account deletes every version of it; replaced versions go with the housekeeping rule.
+  content_prefix = "content/"
   # The retention backstop (chalicelib/privacy/retention.py, tests/test_infra.py checks both): a source
   # video is tagged with the number of days from its creation to its planned deletion, rounded up to one of
   # these; one rule per value expires it then. The hourly sweep deletes it first unless it is not running.
@@ -50,6 +55,7 @@ module "uploads" {
       { id = "expire-uploads", prefix = local.upload_prefix, days = var.uploads_expiration_days }
     ],
   )
+  kept_prefixes = [local.content_prefix]
   tagged_expirations = [
     for days in local.retention_backstop_days : {
       id        = "retention-backstop-${days}"
@@ -59,12 +65,14 @@ module "uploads" {
       days      = days
     }
   ]
-  # Presigned POST (form) and PUT from the web app, presigned GET for playback.
+  # Presigned POST (form) and PUT from the web app (uploads/ and a study's content/), presigned GET for
+  # playback: a <video> fetches by byte ranges (any request header is allowed, Range included), and a
+  # player reading the response needs Content-Range and Accept-Ranges exposed.
   cors_rules = [{
     allowed_origins = var.site_origins
     allowed_methods = ["GET", "POST", "PUT"]
     allowed_headers = ["*"]
-    expose_headers  = ["ETag"]
+    expose_headers  = ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"]
     max_age_seconds = 3000
   }]
 }
