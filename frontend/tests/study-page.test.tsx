@@ -28,7 +28,9 @@ function studyApi() {
     if (c.path === base && c.method === 'DELETE') return new Response(null, { status: 204 });
     if (c.path === `${base}/viewers` && c.method === 'GET') return json(200, { items: state.viewers });
     if (c.path.startsWith(`${base}/viewers/`) && c.path.includes('/curve')) {
-      return json(200, { t: state.curve.t, step: 0.5, values: { happy: [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, null] } });
+      const values: Record<string, (number | null)[]> = {};
+      for (const name of state.curve.series) values[name] = [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, null];
+      return json(200, { study_id: STUDY_ID, viewer_id: VIEWER_2, label: 'Viewer 2', offset: -1.5, duration: 3, step: 0.5, t: state.curve.t, series: state.curve.series, values });
     }
     if (c.path.startsWith(`${base}/viewers/`) && c.method === 'DELETE') {
       state.viewers = state.viewers.filter((v) => !c.path.endsWith(v.id));

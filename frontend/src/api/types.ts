@@ -236,7 +236,7 @@ export interface PresignedPut {
 export interface CreatedStudy {
   study: Study;
   upload: PresignedPost;
-  upload_put?: PresignedPut;
+  upload_put: PresignedPut;
   expires_in: number;
 }
 
@@ -264,7 +264,7 @@ export interface Viewer {
 export interface CreatedViewer {
   viewer: Viewer;
   upload: PresignedPost;
-  upload_put?: PresignedPut;
+  upload_put: PresignedPut;
   expires_in: number;
 }
 
@@ -282,7 +282,7 @@ export interface AudienceMoment {
 
 /** GET /studies/{id}/audience: the mean of the viewers per series on the content's time grid, with a 95% band. */
 export interface AudienceCurve {
-  study_id?: string;
+  study_id: string;
   duration: number;
   step: number;
   t: number[];
@@ -295,16 +295,23 @@ export interface AudienceCurve {
   low: Record<string, Series>;
   high: Record<string, Series>;
   moments: AudienceMoment[];
-  viewers?: { id: string; label: string; offset: number; status: VideoStatus; included: boolean }[];
-  viewers_included?: number;
-  computed_at?: string;
+  /** Every viewer of the study; `included` only when their recording is analysed (`done`). */
+  viewers: { id: string; label: string; offset: number; status: VideoStatus; included: boolean }[];
+  viewers_included: number;
+  /** When the curve was computed (it is cached until any viewer changes: never stale). */
+  computed_at: string;
 }
 
 /** GET /studies/{id}/viewers/{viewer}/curve: one viewer's values on the content grid (null: not seen). */
 export interface ViewerCurve {
+  study_id: string;
+  viewer_id: string;
+  label: string;
+  offset: number;
+  duration: number;
+  step: number;
   t: number[];
-  step?: number;
-  series?: string[];
+  series: string[];
   values: Record<string, Series>;
 }
 
@@ -349,7 +356,7 @@ export interface InviteViewer {
 
 export interface InviteUpload {
   upload: PresignedPost;
-  upload_put?: PresignedPut;
+  upload_put: PresignedPut;
   expires_in: number;
 }
 

@@ -62,7 +62,7 @@ function onGrid(t: number[], from: { t: number[]; values: Series }): Series {
  * Rows for `series` of the curve: `n` (viewers with a face), then each series' layer; with `viewer`, that
  * viewer's own value of each series under `<s>__viewer` (the drill-down drawn over the audience).
  */
-export function audienceRows(curve: AudienceCurve, series: readonly string[], viewer?: ViewerCurve | null): BandRow[] {
+export function audienceRows(curve: AudienceCurve, series: readonly string[], viewer?: Pick<ViewerCurve, 't' | 'values'> | null): BandRow[] {
   const own: Record<string, Series> = {};
   if (viewer) for (const s of series) if (viewer.values[s]) own[s] = onGrid(curve.t, { t: viewer.t, values: viewer.values[s] });
   return curve.t.map((t, i) => {

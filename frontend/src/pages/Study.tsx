@@ -278,7 +278,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
                 onSeek={seek}
                 strip={strip}
                 label={t('study.audience')}
-                viewerLabel={own && selectedViewer ? selectedViewer.label : null}
+                viewerLabel={own ? own.label || selectedViewer?.label || null : null}
               />
               {ownError != null && <ErrorState error={ownError} />}
             </>
