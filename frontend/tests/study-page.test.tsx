@@ -21,6 +21,8 @@ function studyApi() {
     viewers: [viewer(), viewer({ id: VIEWER_2, label: 'Viewer 2', source: 'creator', offset: -1.5, consent: { given: true, text_version: 'viewer-2026-12-07', language: 'en', recorded_at: '2026-12-07T11:00:00+00:00' } })] as Viewer[],
     curve: audience() as AudienceCurve,
     invites: [] as unknown[],
+    /** How many audience requests answer 503 before one succeeds. */
+    curveFailures: 0,
   };
   const handler = (c: Call) => {
     const base = `/studies/${STUDY_ID}`;
@@ -37,7 +39,13 @@ function studyApi() {
       return new Response(null, { status: 204 });
     }
     if (c.path.startsWith(`${base}/audience.csv`)) return new Response('t,n\n0,1\n', { status: 200, headers: { 'Content-Type': 'text/csv' } });
-    if (c.path.startsWith(`${base}/audience`)) return json(200, state.curve);
+    if (c.path.startsWith(`${base}/audience`)) {
+      if (state.curveFailures > 0) {
+        state.curveFailures--;
+        return json(503, { error: { code: 'unavailable', message: 'down' } });
+      }
+      return json(200, state.curve);
+    }
     if (c.path === `${base}/content`) return json(200, { url: CONTENT_URL, expires_in: 900, content_type: 'video/mp4' });
     if (c.path === `${base}/invites` && c.method === 'GET') return json(200, { items: state.invites });
     if (c.path === `${base}/invites` && c.method === 'POST') {
@@ -184,6 +192,20 @@ describe('study page: the audience curve', () => {
     const viewerPolls = calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length;
     await act(() => vi.advanceTimersByTimeAsync(20_000));
     expect(calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length).toBe(viewerPolls); // all done: no more polling
+    client.clearTokens();
+  });
+
+  it('a curve that could not be loaded is asked for again on "Try again"', async () => {
+    const api = studyApi();
+    api.state.curveFailures = 1;
+    const { client, calls } = await fakeApi(api.handler, { consent: { ...STATEMENT, viewer: VIEWER_STATEMENT } });
+    const user = userEvent.setup();
+    renderInApp(<App />, client, 'en', `/studies/${STUDY_ID}`);
+    const panel = (await screen.findByRole('heading', { name: 'Audience over time' })).closest('section')!;
+    expect(await within(panel).findByText('The service is temporarily unavailable. Try again in a moment.')).toBeTruthy();
+    await user.click(within(panel).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByTestId('audience-chart')).toBeTruthy();
+    expect(calls.filter((c) => c.path.startsWith(`/studies/${STUDY_ID}/audience?`))).toHaveLength(2);
     client.clearTokens();
   });
 

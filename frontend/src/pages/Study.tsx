@@ -77,6 +77,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   const [own, setOwn] = useState<ViewerCurve | null>(null);
   const [ownError, setOwnError] = useState<unknown>(null);
   const [exportError, setExportError] = useState<unknown>(null);
+  const [curveAttempt, setCurveAttempt] = useState(0);
   const step = stepFor(study.content.duration);
 
   const loadContent = useCallback(() => {
@@ -120,7 +121,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     return () => {
       live = false;
     };
-  }, [client, study.id, step, fingerprint, reloadStudy]);
+  }, [client, study.id, step, fingerprint, reloadStudy, curveAttempt]);
 
   // Drill-down: the selected viewer's own curve over the audience.
   useEffect(() => {
@@ -230,7 +231,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
             )}
           </div>
           {curveError != null ? (
-            <ErrorState error={curveError} onRetry={loadViewers} />
+            <ErrorState error={curveError} onRetry={() => setCurveAttempt((n) => n + 1)} />
           ) : !curve ? (
             <Loading />
           ) : !anyone ? (
