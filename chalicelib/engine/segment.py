@@ -32,6 +32,7 @@ from chalicelib.engine.landmarks import (
     region_from_box,
     region_from_detection,
 )
+from chalicelib.engine.memory import pin_mmap_threshold
 from chalicelib.engine.planning import FULL_PASS_SECONDS
 from chalicelib.engine.tracking import FaceTracker
 from chalicelib.engine.video import SeekPoint, VideoSource, sample_frames
@@ -334,6 +335,7 @@ def analyze_segment(
     """Sample [start, end) of the video, find and track faces, and classify each face's expression.
 
     `seek`: where a recording without a seek index can start decoding (`probe_with_seek_points`)."""
+    pin_mmap_threshold()  # a steady peak RSS per worker (engine/memory.py)
     opts = options or AnalysisOptions()
     model = classifier or _classifier(Path(opts.model_dir), opts.classifier)
     detector = _detector(opts.detector, Path(opts.model_dir))
