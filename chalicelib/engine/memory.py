@@ -1,13 +1,13 @@
 """A fixed malloc mmap threshold for the analysis: a steady peak memory per segment worker.
 
-glibc's malloc serves blocks above its mmap threshold with fresh mappings and returns them on free; by
-default that threshold rises to the size of the largest block freed (up to 32 MB), after which decoded
-frames, crops and ONNX tensors (each 0.1-3 MB) are carved from the heap instead, and how far the heap then
-fragments depends on the order of frees. Measured on the benchmark clips, one segment per fresh process: the 720p clip's 30 s segment peaked at 274-403 MB run to run with the default
-and 265-270 MB with the threshold pinned at 8 MB, the 1080p group clip at 262-322 MB and 253-269 MB, at the
-same CPU time within noise (a 256 KB threshold gave 235 MB but +15% CPU in page faults; at 4 MB every 1080p
-frame got its own mapping and cost 5-10% more CPU). Setting the threshold through `mallopt` also turns
-the dynamic adjustment off.
+glibc's malloc serves blocks above its mmap threshold with fresh mappings and returns them on free; by default
+that threshold rises to the size of the largest block freed (up to 32 MB), after which decoded frames, crops
+and ONNX tensors (each 0.1-3 MB) are carved from the heap instead, and how far the heap then fragments depends
+on the order of frees. Measured on the benchmark clips, one segment per fresh process: the 720p clip's 30 s
+segment peaked at 274-403 MB run to run with the default and 265-270 MB with the threshold pinned at 8 MB, the
+1080p group clip at 262-322 MB and 253-269 MB, at the same CPU time within noise (a 256 KB threshold gave 235
+MB but +15% CPU in page faults; at 4 MB every 1080p frame got its own mapping and cost 5-10% more CPU).
+Setting the threshold through `mallopt` also turns the dynamic adjustment off.
 """
 
 from __future__ import annotations
