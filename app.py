@@ -29,8 +29,9 @@ from chalicelib.pipeline import start
 from chalicelib.privacy import consent, erase, export
 from chalicelib.privacy import retention as source_retention
 from chalicelib.settings import engine_settings, service_settings
-from chalicelib.studies import curves, holders, viewer_consent
+from chalicelib.studies import content_events, curves, holders, viewer_consent
 from chalicelib.studies import service as studies
+from chalicelib.studies.content import CONTENT_PREFIX
 from chalicelib.validation import json_object
 
 app = Chalice(app_name="emotionfy")
@@ -425,6 +426,22 @@ def on_upload(event: Any) -> None:
 @observed("Records[0].s3.object.key", emits_metrics=False)
 def _handle_upload(raw: dict[str, Any], context: Any) -> None:
     start.handle_s3_event(deps(), raw, context)
+
+
+# A study's content arriving: recorded on its study, or removed when the study is gone; never analysed.
+@app.on_s3_event(
+    bucket=service_settings().uploads_bucket,
+    events=["s3:ObjectCreated:*"],
+    prefix=CONTENT_PREFIX,
+    name="on_content_upload",
+)
+def on_content_upload(event: Any) -> None:
+    _handle_content_upload(event.to_dict(), event.context)
+
+
+@observed("Records[0].s3.object.key", emits_metrics=False)
+def _handle_content_upload(raw: dict[str, Any], context: Any) -> None:
+    content_events.handle_s3_event(deps(), raw)
 
 
 @app.lambda_function(name="pipeline_probe")

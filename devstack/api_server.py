@@ -47,6 +47,9 @@ from chalicelib.auth.authorizer import (
 )
 
 FORBIDDEN_BODY = {"error": {"code": "forbidden", "message": "this route or method does not exist"}}
+#: The request headers the gateway's own error answers allow, as modules/api's `allow_headers` (and
+#: LocalStack's): the JWT, JSON, and the viewer page's invite and withdraw tokens (app.py's CORSConfig).
+GATEWAY_ALLOW_HEADERS = "Authorization,Content-Type,X-Invite-Token,X-Withdraw-Token"
 
 #: Function names of the API and its authorizer here (handlers.json's keys; in the cloud, Lambda's names).
 API_FUNCTION = "api"
@@ -117,7 +120,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
         headers = {
             "Content-Type": "application/json",
             "Access-Control-Allow-Origin": self.cors_origin,
-            "Access-Control-Allow-Headers": "Authorization,Content-Type",
+            "Access-Control-Allow-Headers": GATEWAY_ALLOW_HEADERS,
             **(extra or {}),
         }
         self._send_http_response(status, headers, json.dumps(body))

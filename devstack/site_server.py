@@ -44,8 +44,9 @@ def origin(url: str) -> str:
 def content_security_policy(api_origin: str, media_origins: Sequence[str]) -> str:
     """The web app's Content-Security-Policy: its own scripts and styles only (the Vite build has no inline
     script or style, and React sets styles through the DOM), requests to itself (`/config.json`), the API
-    and the uploads bucket (the presigned POST), videos from the uploads bucket (presigned GETs), no
-    plugins, and no page may frame it. The same directives, with the cloud's origins, are CloudFront's."""
+    and the uploads bucket (the presigned POST), videos from the uploads bucket (presigned GETs) and from
+    `blob:` URLs (a chosen file played locally to read its duration: frontend/src/lib/videoDuration.ts),
+    no plugins, and no page may frame it. The same directives, with the cloud's origins, are CloudFront's."""
     media = " ".join(media_origins)
     directives = [
         "default-src 'self'",
@@ -54,7 +55,7 @@ def content_security_policy(api_origin: str, media_origins: Sequence[str]) -> st
         "img-src 'self'",
         "font-src 'self'",
         f"connect-src 'self' {api_origin} {media}".rstrip(),
-        f"media-src 'self' {media}".rstrip(),
+        f"media-src 'self' blob: {media}".rstrip(),
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",

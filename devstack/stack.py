@@ -1,8 +1,9 @@
 """Start, wire and stop the local stack. Used by `make run` (`python -m devstack`) and by the tests.
 
-Provisioning mirrors the cloud: the uploads bucket with CORS and its ObjectCreated notification to the
-`on_upload` function, one Lambda function per pipeline step (their code is our handlers, called in-process),
-and the state machine rendered from the repository's one ASL file.
+Provisioning mirrors the cloud: the uploads bucket with CORS (modules/storage's rule) and its ObjectCreated
+notifications (uploads/ to the `on_upload` function, a study's content/ to `on_content_upload`), one Lambda
+function per pipeline step (their code is our handlers, called in-process), and the state machine rendered
+from the repository's one ASL file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import boto3
 import requests
 
 from chalicelib.pipeline import definition
+from chalicelib.studies.content import CONTENT_PREFIX
 from chalicelib.uploads import UPLOAD_PREFIX
 from devstack.api_server import ApiServer
 from devstack.lambda_adapter import InProcessLambdas, LambdaContext
@@ -34,10 +36,30 @@ from devstack.services import MongoServer, MotoServer, RedisServer, stop_left_be
 from devstack.site_server import SITE_DIR, SiteServer
 
 UPLOAD_HANDLER = "on_upload"
+CONTENT_HANDLER = "on_content_upload"
+#: The functions S3 notifies, by the key prefix that notifies each (app.py's `@app.on_s3_event`).
+S3_HANDLERS = {UPLOAD_HANDLER: UPLOAD_PREFIX, CONTENT_HANDLER: CONTENT_PREFIX}
 WATCHDOG = "watchdog"
 RETENTION = "retention"
 STATE_MACHINE = "emotionfy-analysis"
 LAMBDA_RUNTIME = "python3.11"
+
+
+def bucket_cors(origin: str) -> dict[str, Any]:
+    """The uploads bucket's CORS, as modules/storage and LocalStack put it: the site's POST/PUT (uploads/,
+    content/) and ranged GETs for playback (any request header, `Range` included; the headers a <video>
+    reads exposed). tests/test_infra.py compares the three."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["GET", "POST", "PUT"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"],
+                "MaxAgeSeconds": 3000,
+            }
+        ]
+    }
 
 
 @dataclass
@@ -163,7 +185,7 @@ class LocalStack:
             timeout=10,
         ).raise_for_status()
         handlers = {
-            name: getattr(self.app_module, name) for name in [UPLOAD_HANDLER, *definition.FUNCTIONS.values()]
+            name: getattr(self.app_module, name) for name in [*S3_HANDLERS, *definition.FUNCTIONS.values()]
         }
         self.lambdas = InProcessLambdas(handlers)
         self.lambdas.install()
@@ -217,7 +239,7 @@ class LocalStack:
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("app.py", "# runs in-process: see devstack/lambda_adapter.py\n")
         arns = {}
-        for name in [UPLOAD_HANDLER, *definition.FUNCTIONS.values()]:
+        for name in [*S3_HANDLERS, *definition.FUNCTIONS.values()]:
             arns[name] = lam.create_function(
                 FunctionName=name,
                 Runtime=LAMBDA_RUNTIME,
@@ -228,30 +250,18 @@ class LocalStack:
                 MemorySize=2048,
             )["FunctionArn"]
         s3.create_bucket(Bucket=self.bucket)
-        s3.put_bucket_cors(
-            Bucket=self.bucket,
-            CORSConfiguration={
-                "CORSRules": [
-                    {
-                        "AllowedOrigins": [self.cors_origin],
-                        "AllowedMethods": ["GET", "POST", "PUT"],
-                        "AllowedHeaders": ["*"],
-                        "ExposeHeaders": ["ETag"],
-                        "MaxAgeSeconds": 3000,
-                    }
-                ]
-            },
-        )
+        s3.put_bucket_cors(Bucket=self.bucket, CORSConfiguration=bucket_cors(self.cors_origin))
         self._restore_uploads(s3)
         s3.put_bucket_notification_configuration(
             Bucket=self.bucket,
             NotificationConfiguration={
                 "LambdaFunctionConfigurations": [
                     {
-                        "LambdaFunctionArn": arns[UPLOAD_HANDLER],
+                        "LambdaFunctionArn": arns[name],
                         "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
                     }
+                    for name, prefix in S3_HANDLERS.items()
                 ]
             },
         )

@@ -11,6 +11,8 @@ Standard library only (it runs inside the LocalStack container):
     python3 render.py asl                       the state machine: the one ASL file, ARNs filled in
     python3 render.py openapi API_ARN AUTH_ARN  the REST API (infra/terraform/api_routes.json)
     python3 render.py cors                      the uploads bucket's CORS (`put-bucket-cors`)
+    python3 render.py notification              the uploads bucket's notifications
+                                                (`put-bucket-notification-configuration`)
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def function_name(key: str) -> str:
     return f"{NAME_PREFIX}-{key.replace('_', '-')}"
 
 
+#: The functions the uploads bucket notifies of created objects, by prefix, as modules/storage and app.py's
+#: `@app.on_s3_event`: uploads/ are analysed (on_upload); a study's content/ is only recorded on its study,
+#: or removed when the study is gone (on_content_upload).
+S3_NOTIFICATIONS = {"on_upload": "uploads/", "on_content_upload": "content/"}
+
 #: The scheduled functions and their EventBridge expressions, as app.py's `@app.schedule` and modules/lambdas
 #: (tests/test_infra.py checks all three agree).
 SCHEDULES = {"watchdog": "rate(5 minutes)", "retention": "rate(1 hour)"}
@@ -78,6 +85,20 @@ SCHEDULES = {"watchdog": "rate(5 minutes)", "retention": "rate(1 hour)"}
 
 def function_arn(key: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(key)}"
+
+
+def notification() -> dict[str, Any]:
+    """The bucket's notification configuration: each S3 handler on its prefix."""
+    return {
+        "LambdaFunctionConfigurations": [
+            {
+                "LambdaFunctionArn": function_arn(key),
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+            }
+            for key, prefix in S3_NOTIFICATIONS.items()
+        ]
+    }
 
 
 def state_machine_arn() -> str:
@@ -264,6 +285,8 @@ def main(argv: list[str]) -> int:
         print(function_name(args[0]))
     elif command == "cors":
         print(json.dumps(BUCKET_CORS))
+    elif command == "notification":
+        print(json.dumps(notification()))
     elif command == "schedules":
         for key, expression in SCHEDULES.items():
             print(key, expression)

@@ -16,7 +16,7 @@ import pytest
 import requests
 from chalice import Chalice
 
-from devstack.api_server import ACCEPT_QUEUE, REQUEST_ID_HEADER, ApiServer
+from devstack.api_server import ACCEPT_QUEUE, GATEWAY_ALLOW_HEADERS, REQUEST_ID_HEADER, ApiServer
 from devstack.services import free_port
 from devstack.site_server import REFERRER_POLICY, SiteServer, content_security_policy
 
@@ -56,7 +56,9 @@ def test_site_sends_security_headers_on_every_answer(
     directives = dict(d.split(" ", 1) for d in csp.split("; "))
     assert directives["script-src"] == directives["style-src"] == "'self'", "no inline script or style"
     assert directives["connect-src"] == f"'self' {API_URL} {MOTO_URL}", "config.json, the API, the upload"
-    assert directives["media-src"] == f"'self' {MOTO_URL}", "playback of presigned GETs"
+    assert directives["media-src"] == f"'self' blob: {MOTO_URL}", (
+        "playback of presigned GETs, and of a chosen file (blob:) to read its duration"
+    )
     assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -152,6 +154,7 @@ def test_api_server_request_ids_reach_the_event_and_gateway_errors() -> None:
         server.stop()
     assert response.json()["request_id"] == response.headers[REQUEST_ID_HEADER] == seen[0]
     assert missing.status_code == 403 and missing.headers[REQUEST_ID_HEADER]
+    assert missing.headers["Access-Control-Allow-Headers"] == GATEWAY_ALLOW_HEADERS, "as API Gateway's"
     assert response.headers["Server"] == missing.headers["Server"] == "emotionfy-api", "no Python version"
     assert missing.headers[REQUEST_ID_HEADER] != response.headers[REQUEST_ID_HEADER]
 

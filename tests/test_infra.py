@@ -303,7 +303,9 @@ def test_pipeline_functions_run_from_the_image_and_the_others_from_the_zip() -> 
     )
     pipeline = {key for key in _handlers() if key.startswith("pipeline_")}
     assert pipeline == set(definition.FUNCTIONS.values()), "the image runs exactly the state machine's tasks"
-    assert {"api", "authorizer", "on_upload", "watchdog", "retention"} == set(_handlers()) - pipeline
+    assert {"api", "authorizer", "on_upload", "on_content_upload", "watchdog", "retention"} == (
+        set(_handlers()) - pipeline
+    )
 
     function = _resources(main, "aws_lambda_function")["this"]
     assert function["package_type"] == f'${{{IMAGE} ? "Image" : "Zip"}}'
@@ -364,6 +366,7 @@ MONGODB_PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/emotionfy-test/mo
 MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE}"
 EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:video-0123"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:emotionfy-test-on-upload-failures"
+CONTENT_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:emotionfy-test-on-content-upload-failures"
 #: What the module's references stand for here (anything else in a policy fails the evaluation).
 IAM_REFERENCES = {
     "data.aws_caller_identity.current.account_id": ACCOUNT,
@@ -375,6 +378,7 @@ IAM_REFERENCES = {
     "var.mongodb_uri_parameter_arn": MONGODB_PARAMETER,
     "var.state_machine_name": MACHINE,
     "aws_sqs_queue.on_upload_failures.arn": QUEUE_ARN,
+    "aws_sqs_queue.on_content_upload_failures.arn": CONTENT_QUEUE_ARN,
 }
 
 
@@ -518,6 +522,20 @@ def _calls() -> dict[str, list[Call]]:
             ),
             ("pipeline.start: purge of an orphaned upload", "s3:DeleteObjectVersion", upload),
             ("on-failure destination (Lambda sends as the function)", "sqs:SendMessage", QUEUE_ARN),
+            ("the failure queue is SSE-KMS", "kms:GenerateDataKey", KEY_ARN),
+        ],
+        # A study's content arrived: MongoDB only (the event carries the size), or the purge of a file whose
+        # study is gone (studies.content_events). Nothing read, written or started.
+        "on_content_upload": [
+            *mongodb,
+            (
+                "studies.content_events: purge of an orphaned content file",
+                "s3:ListBucketVersions",
+                BUCKET_ARN,
+                {"s3:prefix": content.removeprefix(f"{BUCKET_ARN}/")},
+            ),
+            ("studies.content_events: purge of an orphaned content file", "s3:DeleteObjectVersion", content),
+            ("on-failure destination (Lambda sends as the function)", "sqs:SendMessage", CONTENT_QUEUE_ARN),
             ("the failure queue is SSE-KMS", "kms:GenerateDataKey", KEY_ARN),
         ],
         "pipeline_probe": [*mongodb, *read_upload],
@@ -761,21 +779,65 @@ def test_flow_logs_role_has_what_vpc_flow_logs_needs() -> None:
     assert "logs:CreateLogGroup" not in grants and "flow_logs" in _resources(main, "aws_cloudwatch_log_group")
 
 
-def test_bucket_layout_and_notification_match_the_code() -> None:
+def _s3_events() -> dict[str, S3EventConfig]:
     import app
-    from chalicelib import uploads
 
-    storage = _locals(MODULES / "storage" / "main.tf")
+    return {e.name: e for e in app.app.event_sources if isinstance(e, S3EventConfig)}
+
+
+#: app.py's S3 handlers and the prefix that notifies each: uploads are analysed, a study's content is not.
+S3_NOTIFICATIONS = {"on_upload": "uploads/", "on_content_upload": CONTENT_PREFIX}
+
+
+def test_bucket_layout_and_notifications_match_the_code() -> None:
+    """Each of app.py's `@app.on_s3_event` functions is notified of the objects created under its prefix
+    (one notification configuration: a bucket has one), may be invoked by the bucket, and sends what it
+    gave up on to its own queue, watched by an alarm."""
+    from chalicelib import uploads
+    from chalicelib.studies import content
+
+    main = MODULES / "storage" / "main.tf"
+    storage = _locals(main)
     assert storage["upload_prefix"] == uploads.UPLOAD_PREFIX
     assert storage["segments_prefix"] == uploads.SEGMENTS_PREFIX
-    (event,) = [e for e in app.app.event_sources if isinstance(e, S3EventConfig)]
-    assert event.prefix == uploads.UPLOAD_PREFIX and event.events == ["s3:ObjectCreated:*"]
-    notification = _resources(MODULES / "storage" / "main.tf", "aws_s3_bucket_notification")["uploads"]
-    target = notification["lambda_function"][0]
-    assert target["events"] == event.events and target["filter_prefix"] == "${local.upload_prefix}"
-    assert _modules(DEV / "main.tf")["storage"]["on_upload_function_arn"] == (
-        f'${{module.lambdas.function_arns["{event.name}"]}}'
-    )
+    assert storage["content_prefix"] == content.CONTENT_PREFIX == CONTENT_PREFIX
+    events = _s3_events()
+    assert {name: e.prefix for name, e in events.items()} == S3_NOTIFICATIONS
+    prefixes = {"${local.upload_prefix}": storage["upload_prefix"], "${local.content_prefix}": CONTENT_PREFIX}
+    notification = _resources(main, "aws_s3_bucket_notification")["uploads"]
+    targets = {t["lambda_function_arn"]: t for t in notification["lambda_function"]}
+    assert len(targets) == len(notification["lambda_function"]) == len(events)
+    permissions = _resources(main, "aws_lambda_permission")
+    storage_inputs = _modules(DEV / "main.tf")["storage"]
+    monitoring_inputs = _modules(DEV / "main.tf")["monitoring"]
+    invoke_configs = _resources(MODULES / "lambdas" / "main.tf", "aws_lambda_function_event_invoke_config")
+    alarms = _resources(MODULES / "monitoring" / "main.tf", "aws_cloudwatch_metric_alarm")
+    lambdas_outputs = {
+        n: b for block in _load(MODULES / "lambdas" / "outputs.tf")["output"] for n, b in block.items()
+    }
+    for name, event in events.items():
+        assert event.events == ["s3:ObjectCreated:*"] and _handlers()[name] == event.handler_string
+        target = targets[f"${{var.{name}_function_arn}}"]
+        assert target["events"] == event.events and prefixes[target["filter_prefix"]] == event.prefix
+        assert storage_inputs[f"{name}_function_arn"] == f'${{module.lambdas.function_arns["{name}"]}}'
+        assert storage_inputs[f"{name}_function_name"] == f'${{module.lambdas.function_names["{name}"]}}'
+        permission = permissions[f"s3_invokes_{name}"]
+        assert permission["principal"] == "s3.amazonaws.com"
+        assert permission["action"] == "lambda:InvokeFunction"
+        assert permission["function_name"] == f"${{var.{name}_function_name}}"
+        assert permission["source_arn"] == "${module.uploads.arn}"
+        assert f"${{aws_lambda_permission.s3_invokes_{name}}}" in notification["depends_on"]
+        invoke = invoke_configs[name]
+        assert invoke["function_name"] == f'${{aws_lambda_function.this["{name}"].function_name}}'
+        (destination,) = invoke["destination_config"][0]["on_failure"]
+        assert destination["destination"] == f"${{aws_sqs_queue.{name}_failures.arn}}"
+        queue_output = f"{name}_failure_queue_name"
+        assert lambdas_outputs[queue_output]["value"] == f"${{aws_sqs_queue.{name}_failures.name}}"
+        assert monitoring_inputs[queue_output] == f"${{module.lambdas.{queue_output}}}"
+        assert alarms[f"{name}_failures"]["dimensions"] == {"QueueName": f"${{var.{queue_output}}}"}
+    for a in S3_NOTIFICATIONS.values():
+        for b in S3_NOTIFICATIONS.values():
+            assert a == b or not a.startswith(b), "S3 refuses overlapping prefixes for one event type"
 
 
 def _schedules() -> dict[str, ScheduledEventConfig]:
@@ -887,32 +949,48 @@ OBJECT_ACTIONS = (
 )
 
 
-def test_only_the_api_function_may_touch_study_content() -> None:
-    """The API's role may write, read, delete and purge a study's content; no other role may do anything to
-    it, nor list its versions; and what the API may do there it may do nowhere outside content/."""
+#: What on_content_upload may do to a study's content: purge a file whose study is gone, nothing more.
+ORPHAN_CONTENT_ACTIONS = {"s3:DeleteObjectVersion"}
+
+
+def test_only_the_api_and_on_content_upload_may_touch_study_content() -> None:
+    """The API's role may write, read, delete and purge a study's content; on_content_upload's may only list
+    versions under content/ and delete them (an orphaned file); no other role may do anything to it, nor
+    list its versions; and what either may do there it may do nowhere outside content/."""
     content = _sample_content()
     content_listing = {"s3:prefix": content.removeprefix(f"{BUCKET_ARN}/").rsplit("/", 1)[0] + "/"}
+    allowed = {"api": CONTENT_ACTIONS, "on_content_upload": ORPHAN_CONTENT_ACTIONS}
     for key in _handlers():
         policy = _policy_statements(key)
         granted = {action for action in OBJECT_ACTIONS if _grants(policy, action, content)}
         lists = _grants(policy, "s3:ListBucketVersions", BUCKET_ARN, content_listing)
-        if key == "api":
-            assert granted == CONTENT_ACTIONS and lists, (granted, lists)
+        if key in allowed:
+            assert granted == allowed[key] and lists, (key, granted, lists)
         else:
             assert not granted and not lists, f"{key} may {sorted(granted)} (list versions: {lists})"
-    api = _policy_statements("api")
-    (statement,) = [s for s in api if f"{BUCKET_ARN}/{CONTENT_PREFIX}*" in _as_list(s["Resource"])]
-    assert set(_as_list(statement["Action"])) == CONTENT_ACTIONS
-    assert _as_list(statement["Resource"]) == [f"{BUCKET_ARN}/{CONTENT_PREFIX}*"], "scoped to content/*"
-    # Nothing grants these on the whole bucket or outside the prefixes the code uses.
-    for elsewhere in (f"{BUCKET_ARN}/other/{USER}/x.mp4", f"{BUCKET_ARN}/contents/x.mp4", f"{BUCKET_ARN}/x"):
-        assert not {a for a in OBJECT_ACTIONS if _grants(api, a, elsewhere)}, elsewhere
+    for key, actions in allowed.items():
+        policy = _policy_statements(key)
+        (statement,) = [s for s in policy if f"{BUCKET_ARN}/{CONTENT_PREFIX}*" in _as_list(s["Resource"])]
+        assert set(_as_list(statement["Action"])) == actions, key
+        assert _as_list(statement["Resource"]) == [f"{BUCKET_ARN}/{CONTENT_PREFIX}*"], "scoped to content/*"
+        # Nothing grants these on the whole bucket or outside the prefixes the code uses.
+        for elsewhere in (
+            f"{BUCKET_ARN}/other/{USER}/x.mp4",
+            f"{BUCKET_ARN}/contents/x.mp4",
+            f"{BUCKET_ARN}/x",
+        ):
+            assert not {a for a in OBJECT_ACTIONS if _grants(policy, a, elsewhere)}, (key, elsewhere)
+    on_content_upload = _policy_statements("on_content_upload")
+    for prefix in ("uploads/", "segments/", "exports/", ""):
+        context = {"s3:prefix": prefix}
+        assert not _grants(on_content_upload, "s3:ListBucketVersions", BUCKET_ARN, context), prefix
 
 
 def test_listing_versions_needs_a_prefix_the_role_purges() -> None:
     """ListBucketVersions is granted under a prefix condition: the API's purges (a study's content, an
-    account's uploads, segments, exports and content) may list; a listing of the whole bucket, of another
-    prefix, or one naming no prefix at all is refused, for every role."""
+    account's uploads, segments, exports and content) and on_content_upload's (one content file) may list;
+    a listing of the whole bucket, of another prefix, or one naming no prefix at all is refused, for every
+    role."""
     api = _policy_statements("api")
     for prefix in (
         f"{CONTENT_PREFIX}{USER}/{STUDY}/",
@@ -922,6 +1000,10 @@ def test_listing_versions_needs_a_prefix_the_role_purges() -> None:
         f"exports/{USER}/",
     ):
         assert _grants(api, "s3:ListBucketVersions", BUCKET_ARN, {"s3:prefix": prefix}), prefix
+    orphan = _sample_content().removeprefix(f"{BUCKET_ARN}/")
+    assert _grants(
+        _policy_statements("on_content_upload"), "s3:ListBucketVersions", BUCKET_ARN, {"s3:prefix": orphan}
+    )
     for key in _handlers():
         policy = _policy_statements(key)
         for context in ({}, {"s3:prefix": ""}, {"s3:prefix": "other/"}, {"s3:prefix": "content"}):
@@ -966,14 +1048,27 @@ def test_no_lifecycle_rule_expires_study_content() -> None:
 
 
 def test_study_content_triggers_no_analysis() -> None:
-    """Only uploads/ notifies on_upload: a study's content is watched, not analysed."""
+    """Only uploads/ notifies on_upload, the function that starts analyses: content/ notifies
+    on_content_upload, whose role cannot start (or touch) an execution, in Terraform, LocalStack and the
+    local stack alike. A study's content is watched, not analysed."""
+    from devstack import stack
+
     storage = MODULES / "storage" / "main.tf"
     local = _locals(storage)
     notification = _resources(storage, "aws_s3_bucket_notification")["uploads"]
-    (target,) = notification["lambda_function"]
-    assert target["filter_prefix"] == "${local.upload_prefix}"
+    targets = {t["filter_prefix"]: t["lambda_function_arn"] for t in notification["lambda_function"]}
+    assert targets == {
+        "${local.upload_prefix}": "${var.on_upload_function_arn}",
+        "${local.content_prefix}": "${var.on_content_upload_function_arn}",
+    }
     assert not CONTENT_PREFIX.startswith(local["upload_prefix"])
     assert not local["content_prefix"].startswith(local["upload_prefix"])
+    assert not local["upload_prefix"].startswith(local["content_prefix"])
+    policy = _policy_statements("on_content_upload")
+    actions = {a for s in policy for a in _as_list(s["Action"])}
+    assert not {a for a in actions if a.startswith("states:")}, "it cannot start an analysis"
+    assert not _grants(policy, "s3:GetObject", _sample_content()), "nor read the content (no engine, no HEAD)"
+    assert _render().S3_NOTIFICATIONS == S3_NOTIFICATIONS == stack.S3_HANDLERS
 
 
 BUCKET_MODULE_TEST = """
@@ -1156,8 +1251,10 @@ def test_every_route_public_or_not_is_throttled_by_the_stage() -> None:
 
 def test_cors_allows_the_headers_the_web_app_sends() -> None:
     """Preflights and gateway errors allow the JWT, JSON, and the viewer page's X-Invite-Token and
-    X-Withdraw-Token, in Terraform as in LocalStack and as app.py's CORSConfig (the local stack's)."""
+    X-Withdraw-Token, in Terraform as in LocalStack, the local API server's gateway errors, and app.py's
+    CORSConfig (the local stack's preflights)."""
     import app
+    from devstack import api_server
 
     main = MODULES / "api" / "main.tf"
     allowed = _locals(main)["allow_headers"]
@@ -1167,6 +1264,7 @@ def test_cors_allows_the_headers_the_web_app_sends() -> None:
     preflight = _resources(main, "aws_api_gateway_integration_response")["preflight"]["response_parameters"]
     assert preflight["method.response.header.Access-Control-Allow-Headers"] == "'${local.allow_headers}'"
     assert allowed == _render().ALLOW_HEADERS
+    assert allowed == api_server.GATEWAY_ALLOW_HEADERS, "the local API server's gateway errors"
     chalice_allowed = set(app.cors.allow_headers.split(","))
     assert chalice_allowed >= REQUEST_HEADERS, (
         f"app.py's CORSConfig lacks {REQUEST_HEADERS - chalice_allowed}"
@@ -1176,7 +1274,9 @@ def test_cors_allows_the_headers_the_web_app_sends() -> None:
 def test_bucket_cors_lets_the_site_upload_content_and_play_it_by_ranges() -> None:
     """One CORS rule for the whole bucket: the site may POST/PUT (uploads/ and content/) and GET with any
     request header (Range included), and reads ETag, Content-Length, Content-Range and Accept-Ranges;
-    LocalStack puts the same rule."""
+    LocalStack and the local stack put the same rule."""
+    from devstack import stack
+
     storage = MODULES / "storage" / "main.tf"
     (rule,) = _modules(storage)["uploads"]["cors_rules"]
     assert rule["allowed_origins"] == "${var.site_origins}"
@@ -1188,6 +1288,8 @@ def test_bucket_cors_lets_the_site_upload_content_and_play_it_by_ranges() -> Non
     assert local_rule["AllowedHeaders"] == rule["allowed_headers"]
     assert local_rule["ExposeHeaders"] == rule["expose_headers"]
     assert local_rule["MaxAgeSeconds"] == rule["max_age_seconds"]
+    (devstack_rule,) = stack.bucket_cors(_render().CORS_ORIGIN)["CORSRules"]
+    assert devstack_rule == local_rule, "the local stack's bucket (devstack/stack.py)"
 
 
 def test_api_module_builds_resources_methods_and_the_authorizer() -> None:
@@ -1331,6 +1433,9 @@ def test_site_sends_the_security_headers_of_the_local_site_server() -> None:
     assert "${" not in rendered, rendered
     assert rendered == site_server.content_security_policy(API_ORIGIN, media_origins)
     assert "frame-ancestors 'none'" in rendered and "script-src 'self';" in rendered
+    assert f"; media-src 'self' blob: {' '.join(media_origins)};" in rendered, (
+        "a chosen file is played from a blob: URL to read its duration (frontend/src/lib/videoDuration.ts)"
+    )
     assert len(rendered) < 1783, "CloudFront's limit for the Content-Security-Policy value"
 
     distribution = _resources(main, "aws_cloudfront_distribution")["this"]
@@ -1407,7 +1512,7 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
 
     render = _render()
     script = (LOCALSTACK / "init" / "ready.d" / "deploy.sh").read_text()
-    for command in ("functions", "environment", "asl", "openapi", "cors"):
+    for command in ("functions", "environment", "asl", "openapi", "cors", "notification"):
         assert re.search(rf"\$RENDER {command}\b", script), f"deploy.sh does not use render.py {command}"
     assert '--handler "$handler"' in script
     assert render.handlers() == _handlers()
@@ -1425,6 +1530,12 @@ def test_localstack_deploys_the_same_functions_and_state_machine() -> None:
     assert "docker build --platform linux/amd64 -f layers/onnx-runtime/Dockerfile" in build
     expected = definition.render({p: render.function_arn(f) for p, f in definition.FUNCTIONS.items()})
     assert render.asl() == expected
+    configurations = render.notification()["LambdaFunctionConfigurations"]
+    assert {c["LambdaFunctionArn"]: c["Filter"]["Key"]["FilterRules"] for c in configurations} == {
+        render.function_arn(key): [{"Name": "prefix", "Value": prefix}]
+        for key, prefix in S3_NOTIFICATIONS.items()
+    }
+    assert all(c["Events"] == ["s3:ObjectCreated:*"] for c in configurations)
     lambdas_main = (MODULES / "lambdas" / "main.tf").read_text()
     assert 'replace(key, "_", "-")' in lambdas_main and render.function_name("on_upload").endswith(
         "-on-upload"

@@ -1,8 +1,10 @@
 """A study's content: the video its viewers watch, stored at `content/{owner}/{study_id}/{safe filename}`.
 
-Not under `uploads/`: no S3 notification fires for it, so it is never analysed, and no retention tag or
-lifecycle rule touches it; it is kept while its study exists and goes, every version, with it. The
-creator sends it straight to S3 with presigned requests pinned to its key, type and size, as uploads are.
+Not under `uploads/`: it is never analysed, and no retention tag or lifecycle rule touches it; it is kept
+while its study exists and goes, every version, with it. Its own S3 notification (`on_content_upload`,
+chalicelib/studies/content_events.py) only records on the study that it arrived, or removes it when its
+study is gone. The creator sends it straight to S3 with presigned requests pinned to its key, type and
+size, as uploads are.
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ def upload_requests(s3: Any, content: dict[str, Any], expires_seconds: int) -> d
 
 
 def in_bucket(s3: Any, study: dict[str, Any]) -> bool:
-    """Whether the content is in the bucket: known once seen (`content.uploaded_at`), else a HEAD."""
+    """Whether the content is in the bucket: known once seen (`content.uploaded_at`, set by its S3 event or
+    an earlier view), else a HEAD (the event may not have come yet, or have been lost)."""
     content = study["content"]
     if isinstance(content.get("uploaded_at"), datetime):
         return True

@@ -97,7 +97,9 @@ def get_study(deps: Deps, owner: str, study_id: str) -> dict[str, Any]:
 def delete_study(deps: Deps, owner: str, study_id: str) -> None:
     """Its invites first (no one joins meanwhile), every viewer recording as DELETE /videos does (running
     analyses stopped), every version of its content, its cached curves, then the study itself: a failure
-    half-way leaves a study that can be deleted again."""
+    half-way leaves a study that can be deleted again. The content is purged once more after the record:
+    a file its still-valid upload URL put meanwhile is gone then, and one put later finds no study, so its
+    S3 event removes it (chalicelib/studies/content_events.py)."""
     study = owned_study(deps, owner, study_id)
     deps.invites.delete_of_study(owner, study_id)
     _remove_viewers(deps, study)
@@ -108,6 +110,7 @@ def delete_study(deps: Deps, owner: str, study_id: str) -> None:
         logger.warning("cached audience curves not deleted", extra={"error": str(exc)})
     deps.studies.delete(owner, study_id)
     _remove_viewers(deps, study)  # a viewer that joined while the invites were being deleted
+    content.delete(deps.s3, study["content"]["bucket"], owner, study_id)  # content uploaded meanwhile
 
 
 def _remove_viewers(deps: Deps, study: dict[str, Any]) -> None:

@@ -41,13 +41,22 @@ class StudyRepository:
         found = self._studies.find({"owner": owner}).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         return list(found.limit(limit))
 
-    def mark_uploaded(self, owner: str, study_id: str, when: datetime) -> None:
-        """The content object was seen in the bucket: later views need no HEAD (it stays until the study
-        is deleted; its upload URL pins the key, type and size)."""
-        self._studies.update_one(
-            {"_id": study_id, "owner": owner, "content.uploaded_at": None},
-            {"$set": {"content.uploaded_at": when, "updated_at": when}},
+    def mark_uploaded(self, owner: str, study_id: str, when: datetime, size: int | None = None) -> bool:
+        """The content object was seen in the bucket (by its S3 event, with the `size` S3 reported, or by a
+        view's HEAD): later views need no HEAD (it stays until the study is deleted; its upload URL pins the
+        key, type and size). Once only; a size comes to a study first marked without one. Whether anything
+        changed (False: already recorded, or no such study)."""
+        study = {"_id": study_id, "owner": owner}
+        changes: dict[str, Any] = {"content.uploaded_at": when, "updated_at": when}
+        if size is not None:
+            changes["content.uploaded_size"] = size
+        marked = self._studies.update_one({**study, "content.uploaded_at": None}, {"$set": changes})
+        if marked.modified_count or size is None:
+            return bool(marked.modified_count)
+        sized = self._studies.update_one(
+            {**study, "content.uploaded_size": None}, {"$set": {"content.uploaded_size": size}}
         )
+        return bool(sized.modified_count)
 
     def next_viewer_number(self, owner: str, study_id: str) -> int | None:
         """The number of the study's next viewer ("Viewer N"), counted atomically so that two viewers

@@ -377,6 +377,7 @@ class FakeCollection:
 class FakeDatabase:
     def __init__(self) -> None:
         self.videos = FakeCollection()
+        self.studies = FakeCollection()  # VideoRepository counts study contents in the storage quota
 
 
 # --- AWS -------------------------------------------------------------------------------------------------

@@ -73,11 +73,9 @@ $RENDER asl > "$WORK/definition.json"
 awslocal stepfunctions create-state-machine --name "$PREFIX-analysis" --role-arn "$ROLE_ARN" \
   --definition "file://$WORK/definition.json" >/dev/null
 
-echo "emotionfy: upload notification (uploads/ -> on_upload)"
-ON_UPLOAD_ARN=$(function_arn on_upload)
-awslocal s3api put-bucket-notification-configuration --bucket "$UPLOADS" --notification-configuration "{
-  \"LambdaFunctionConfigurations\": [{\"LambdaFunctionArn\": \"$ON_UPLOAD_ARN\", \"Events\": [\"s3:ObjectCreated:*\"],
-  \"Filter\": {\"Key\": {\"FilterRules\": [{\"Name\": \"prefix\", \"Value\": \"uploads/\"}]}}}]}"
+echo "emotionfy: bucket notifications (uploads/ -> on_upload, content/ -> on_content_upload)"
+awslocal s3api put-bucket-notification-configuration --bucket "$UPLOADS" \
+  --notification-configuration "$($RENDER notification)"
 
 echo "emotionfy: schedules (EventBridge -> watchdog, retention)"
 $RENDER schedules | while read -r key expression; do

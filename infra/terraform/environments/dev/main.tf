@@ -54,13 +54,15 @@ module "atlas" {
 }
 
 module "storage" {
-  source                  = "../../modules/storage"
-  name_prefix             = local.name
-  kms_key_arn             = module.kms.key_arn
-  site_origins            = [module.site.origin]
-  on_upload_function_arn  = module.lambdas.function_arns["on_upload"]
-  on_upload_function_name = module.lambdas.function_names["on_upload"]
-  force_destroy           = var.force_destroy
+  source                          = "../../modules/storage"
+  name_prefix                     = local.name
+  kms_key_arn                     = module.kms.key_arn
+  site_origins                    = [module.site.origin]
+  on_upload_function_arn          = module.lambdas.function_arns["on_upload"]
+  on_upload_function_name         = module.lambdas.function_names["on_upload"]
+  on_content_upload_function_arn  = module.lambdas.function_arns["on_content_upload"]
+  on_content_upload_function_name = module.lambdas.function_names["on_content_upload"]
+  force_destroy                   = var.force_destroy
 }
 
 # The pipeline image's repository: applied first (`terraform apply -target=module.registry`), so the
@@ -132,13 +134,14 @@ module "site" {
 }
 
 module "monitoring" {
-  source                       = "../../modules/monitoring"
-  name_prefix                  = local.name
-  kms_key_arn                  = module.kms.key_arn
-  alarm_email                  = var.alarm_email
-  state_machine_arn            = module.pipeline.state_machine_arn
-  function_names               = module.lambdas.function_names
-  on_upload_failure_queue_name = module.lambdas.on_upload_failure_queue_name
-  api_name                     = local.name
-  api_stage                    = module.api.stage_name
+  source                               = "../../modules/monitoring"
+  name_prefix                          = local.name
+  kms_key_arn                          = module.kms.key_arn
+  alarm_email                          = var.alarm_email
+  state_machine_arn                    = module.pipeline.state_machine_arn
+  function_names                       = module.lambdas.function_names
+  on_upload_failure_queue_name         = module.lambdas.on_upload_failure_queue_name
+  on_content_upload_failure_queue_name = module.lambdas.on_content_upload_failure_queue_name
+  api_name                             = local.name
+  api_stage                            = module.api.stage_name
 }

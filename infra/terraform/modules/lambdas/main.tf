@@ -11,7 +11,7 @@ locals {
   function_names = { for key, _ in local.handlers : key => "${var.name_prefix}-${replace(key, "_", "-")}" }
   # The state machine's tasks (pipeline_*) import the engine (NumPy, OpenCV, PyAV, onnxruntime, the
   # models: 288.7 MB, over a zip function's 250 MB) and run from the container image; the API, the
-  # authorizer, on_upload, the watchdog and the retention sweep run from the zip. tests/test_infra.py
+  # authorizer, on_upload, on_content_upload, the watchdog and the retention sweep run from the zip. tests/test_infra.py
   # checks this prefix against the ASL.
   image_functions = toset([for key, _ in local.handlers : key if startswith(key, "pipeline_")])
 
@@ -75,8 +75,8 @@ locals {
   uploads_objects  = "${var.uploads_bucket_arn}/uploads/*"
   segments_objects = "${var.uploads_bucket_arn}/segments/*"
   exports_objects  = "${var.uploads_bucket_arn}/exports/*"
-  # A study's content (the video its audience watches): content/{owner}/{study}/{file}, only ever touched
-  # by the API function.
+  # A study's content (the video its audience watches): content/{owner}/{study}/{file}. The API function
+  # writes, reads and purges it; on_content_upload may only purge a file whose study is gone.
   content_objects = "${var.uploads_bucket_arn}/content/*"
 
   read_jwt_key = {
@@ -227,6 +227,38 @@ locals {
       },
       {
         Sid      = "UseKeyForFailureQueue"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey"]
+        Resource = [var.kms_key_arn]
+      },
+    ]
+    # A study's content arrived (chalicelib/studies/content_events.py): recorded on its study (MongoDB; the
+    # size comes with the event, so no GetObject/HeadObject), or, when the study is gone (deleted, or its
+    # account erased, while its upload URL was still valid), removed with every version. Starts nothing.
+    on_content_upload = [
+      local.read_mongodb_uri,
+      local.decrypt_only,
+      {
+        Sid      = "RemoveOrphanedContent"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObjectVersion"]
+        Resource = [local.content_objects]
+      },
+      {
+        Sid       = "ListContentVersions"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucketVersions"]
+        Resource  = [var.uploads_bucket_arn]
+        Condition = { StringLike = { "s3:prefix" = ["content/*"] } }
+      },
+      {
+        Sid      = "ReportFailedContentEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [aws_sqs_queue.on_content_upload_failures.arn]
+      },
+      {
+        Sid      = "UseKeyForContentFailureQueue"
         Effect   = "Allow"
         Action   = ["kms:GenerateDataKey"]
         Resource = [var.kms_key_arn]
@@ -401,7 +433,7 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116: only on_upload, watchdog and retention are invoked asynchronously: on_upload's failures go to an on-failure destination, a failed sweep is redone by the next one (below)
+  #checkov:skip=CKV_AWS_116: only on_upload, on_content_upload, watchdog and retention are invoked asynchronously: the S3 handlers' failures go to on-failure destinations, a failed sweep is redone by the next one (below)
   #checkov:skip=CKV_AWS_272: the zip is built by `chalice package` in CI and the image by docker build; no AWS Signer profile is set up
   for_each      = local.handlers
   function_name = local.function_names[each.key]
@@ -467,6 +499,24 @@ resource "aws_lambda_function_event_invoke_config" "on_upload" {
   destination_config {
     on_failure {
       destination = aws_sqs_queue.on_upload_failures.arn
+    }
+  }
+}
+
+# The same for on_content_upload: an event it gave up on (MongoDB unreachable through its retries) may be
+# a file whose study is gone, which nothing else would remove; the queue keeps it and an alarm says so.
+resource "aws_sqs_queue" "on_content_upload_failures" {
+  name                      = "${var.name_prefix}-on-content-upload-failures"
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = 1209600
+}
+
+resource "aws_lambda_function_event_invoke_config" "on_content_upload" {
+  function_name          = aws_lambda_function.this["on_content_upload"].function_name
+  maximum_retry_attempts = 2
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.on_content_upload_failures.arn
     }
   }
 }

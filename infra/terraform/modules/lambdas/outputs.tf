@@ -23,6 +23,11 @@ output "on_upload_failure_queue_name" {
   value       = aws_sqs_queue.on_upload_failures.name
 }
 
+output "on_content_upload_failure_queue_name" {
+  description = "Queue receiving S3 events on_content_upload failed on after its retries."
+  value       = aws_sqs_queue.on_content_upload_failures.name
+}
+
 output "image_function_keys" {
   description = "Function keys that run from the pipeline container image (the others run from the zip)."
   value       = sort(local.image_functions)

@@ -9,7 +9,7 @@ variable "handlers_file" {
 }
 
 variable "function_zip" {
-  description = "The zip functions' package (api, authorizer, on_upload, watchdog, retention: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
+  description = "The zip functions' package (api, authorizer, on_upload, on_content_upload, watchdog, retention: app.py, chalicelib and the light dependencies of requirements.txt), e.g. from `chalice package`."
   type        = string
 }
 
@@ -40,6 +40,7 @@ variable "memory_mb" {
     api                      = 1024
     authorizer               = 512
     on_upload                = 512
+    on_content_upload        = 512
     pipeline_probe           = 1024
     pipeline_analyze_segment = 3008
     pipeline_merge           = 1536
@@ -56,6 +57,7 @@ variable "timeout_seconds" {
     api                      = 28
     authorizer               = 10
     on_upload                = 30
+    on_content_upload        = 30
     pipeline_probe           = 120
     pipeline_analyze_segment = 600
     pipeline_merge           = 300
@@ -72,6 +74,7 @@ variable "reserved_concurrency" {
     api                      = -1
     authorizer               = -1
     on_upload                = -1
+    on_content_upload        = -1
     pipeline_probe           = -1
     pipeline_analyze_segment = -1
     pipeline_merge           = -1

@@ -92,6 +92,22 @@ resource "aws_cloudwatch_metric_alarm" "on_upload_failures" {
   ok_actions          = local.actions
 }
 
+resource "aws_cloudwatch_metric_alarm" "on_content_upload_failures" {
+  alarm_name          = "${var.name_prefix}-on-content-upload-failures"
+  alarm_description   = "S3 content events on_content_upload gave up on: a study's content not marked uploaded (views HEAD it), or a file whose study is gone left in content/ (redrive the queue)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = var.on_content_upload_failure_queue_name }
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   alarm_name          = "${var.name_prefix}-api-5xx"
   alarm_description   = "The API answered 5XX (503 when MongoDB or Redis is unreachable)."

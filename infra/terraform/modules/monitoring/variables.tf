@@ -29,6 +29,11 @@ variable "on_upload_failure_queue_name" {
   type        = string
 }
 
+variable "on_content_upload_failure_queue_name" {
+  description = "Queue of S3 events on_content_upload could not handle."
+  type        = string
+}
+
 variable "api_name" {
   description = "REST API name (for the 5XX alarm)."
   type        = string

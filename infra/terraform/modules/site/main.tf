@@ -12,8 +12,9 @@ locals {
   media = join(" ", local.media_origins)
   # devstack/site_server.py's content_security_policy() with this deployment's origins (tests/test_infra.py
   # keeps the two equal): own scripts and styles only, requests to the site, the API and the uploads bucket,
-  # media from the uploads bucket, no plugins, framed by no one.
-  content_security_policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self' ${var.api_origin} ${local.media}; media-src 'self' ${local.media}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+  # media from the uploads bucket and blob: URLs (a chosen file read locally for its duration), no plugins,
+  # framed by no one.
+  content_security_policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self' ${var.api_origin} ${local.media}; media-src 'self' blob: ${local.media}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 }
 
 data "aws_cloudfront_cache_policy" "optimized" {

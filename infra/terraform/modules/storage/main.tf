@@ -9,8 +9,10 @@ locals {
   exports_prefix = "exports/"
   # Studies' content (chalicelib/studies: content/{owner}/{study}/{file}), the video an audience watches:
   # kept while its study exists, so no lifecycle rule may expire it (the bucket module refuses one that
-  # would), no retention tag, and no notification (it is watched, not analysed). Deleting the study or
-  # the account deletes every version of it; replaced versions go with the housekeeping rule.
+  # would), and no retention tag. Its notification goes to on_content_upload, never to on_upload: it is
+  # watched, not analysed; the event marks the study's content uploaded, or removes a file whose study is
+  # gone. Deleting the study or the account deletes every version of it; replaced versions go with the
+  # housekeeping rule.
   content_prefix = "content/"
   # The retention backstop (chalicelib/privacy/retention.py, tests/test_infra.py checks both): a source
   # video is tagged with the number of days from its creation to its planned deletion, rounded up to one of
@@ -86,6 +88,17 @@ resource "aws_lambda_permission" "s3_invokes_on_upload" {
   source_account = data.aws_caller_identity.current.account_id
 }
 
+resource "aws_lambda_permission" "s3_invokes_on_content_upload" {
+  statement_id   = "AllowUploadsBucket"
+  action         = "lambda:InvokeFunction"
+  function_name  = var.on_content_upload_function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = module.uploads.arn
+  source_account = data.aws_caller_identity.current.account_id
+}
+
+# One notification configuration per bucket: uploads/ (analysed) and content/ (recorded or removed), two
+# prefixes that do not overlap (S3 refuses overlapping filters for the same event type).
 resource "aws_s3_bucket_notification" "uploads" {
   bucket = module.uploads.id
 
@@ -95,5 +108,14 @@ resource "aws_s3_bucket_notification" "uploads" {
     filter_prefix       = local.upload_prefix
   }
 
-  depends_on = [aws_lambda_permission.s3_invokes_on_upload]
+  lambda_function {
+    lambda_function_arn = var.on_content_upload_function_arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = local.content_prefix
+  }
+
+  depends_on = [
+    aws_lambda_permission.s3_invokes_on_upload,
+    aws_lambda_permission.s3_invokes_on_content_upload,
+  ]
 }

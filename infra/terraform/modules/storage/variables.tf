@@ -53,6 +53,16 @@ variable "on_upload_function_name" {
   type        = string
 }
 
+variable "on_content_upload_function_arn" {
+  description = "ARN of the on_content_upload Lambda function, notified of every object created under content/ (a study's content: recorded on its study, or removed when the study is gone; never analysed)."
+  type        = string
+}
+
+variable "on_content_upload_function_name" {
+  description = "Name of the on_content_upload Lambda function (for its invoke permission)."
+  type        = string
+}
+
 variable "force_destroy" {
   description = "Allow terraform destroy to delete non-empty buckets (dev only)."
   type        = bool
