@@ -45,7 +45,7 @@ def upload_key(user_id: str, video_id: str, filename: str) -> str:
 def parse_upload_key(key: str) -> UploadKey | None:
     """The parts of an uploaded object's key (as stored: an S3 event's URL-encoded key is decoded once, by
     its handler), or None if it is not one of ours."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)  # fullmatch: `$` alone would also accept a trailing newline
     if not match:
         return None
     return UploadKey(user_id=match["user"], video_id=match["video"], filename=match["name"])

@@ -82,6 +82,7 @@ def test_the_announced_upload_starts_its_analysis_once(deps: Deps) -> None:
         ("elsewhere", f"uploads/{OWNER}/{VIDEO}/talk.mp4"),
         (BUCKET, "uploads/../../etc/passwd"),
         (BUCKET, f"segments/{VIDEO}/0/0000.json"),
+        (BUCKET, f"uploads/{OWNER}/{VIDEO}/talk.mp4\n"),  # `$` alone would accept the newline
     ],
 )
 def test_objects_that_are_not_an_announced_upload_start_nothing(deps: Deps, bucket: str, key: str) -> None:
