@@ -6,11 +6,14 @@
 // Environment: EMOTIONFY_PYTHON (default ../.venv/bin/python), EMOTIONFY_FIXTURES (default
 // ../../shared/fixtures/videos), CHROMIUM_PATH (default /usr/bin/chromium), EMOTIONFY_SCREENSHOTS
 // (default ../docs/screenshots), E2E_HEADED=1 to watch.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+//
+// The audience-study steps add a second Chromium for an invited viewer, with no account, whose camera is a
+// fixture face video (make_fake_camera.py writes it as a .y4m into a temporary folder).
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,16 @@ const repo = resolve(frontend, '..');
 const python = process.env.EMOTIONFY_PYTHON || join(repo, '.venv/bin/python');
 const fixtures = process.env.EMOTIONFY_FIXTURES || resolve(frontend, '../../shared/fixtures/videos');
 const video = join(fixtures, 'openmpf_face_video_01.mp4');
+// The study's content (11.8 s) and two viewer recordings added through the API, each with its offset in the
+// content: 0-8 s and 4-11.8 s overlap the invited viewer's recording (the whole content) from 4 s to 8 s.
+const content = join(fixtures, 'liveportrait_driving_d3.mp4');
+const apiViewers = [
+  { file: join(fixtures, 'sadtalker_WDA_KatieHill_000.mp4'), offset: 0, label: 'Panel A' },
+  { file: join(fixtures, 'liveportrait_driving_d3.mp4'), offset: 4, label: 'Panel B' },
+];
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'].filter(
+  (a) => !(process.env.E2E_HEADED && a === '--headless'),
+);
 const shots = process.env.EMOTIONFY_SCREENSHOTS || join(repo, 'docs/screenshots');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const DESKTOP = { width: 1366, height: 900 };
@@ -33,6 +46,9 @@ let dataDir = null;
 let browser = null;
 let page = null;
 let site = '';
+let cameraDir = null;
+let camera = '';
+let viewerBrowser = null;
 const consoleErrors = [];
 const expectedErrors = [];
 
@@ -105,28 +121,112 @@ process.on('exit', () => {
 
 // A whole-page screenshot: the viewport grows to the page's height first (a fullPage capture resizes the
 // page while shooting, which replays the charts' animations mid-capture), then waits for the animations.
-async function shot(name) {
+// `on`: the page to shoot (the creator's unless given: the invited viewer's has its own browser).
+async function shot(name, on = page) {
+  await on.mouse.move(1, 1);
+  const viewport = on.viewportSize();
+  const height = await on.evaluate(() => document.documentElement.scrollHeight);
+  if (height > viewport.height) await on.setViewportSize({ width: viewport.width, height });
+  await on.waitForTimeout(1200);
+  await on.screenshot({ path: join(shots, `${name}.png`) });
+  if (height > viewport.height) await on.setViewportSize(viewport);
+}
+
+// The API, as a script calls it (the creator's token comes from signing in through the API with fetch).
+let apiUrl = '';
+let creatorToken = '';
+
+async function api(path, { method = 'GET', body, token = creatorToken } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(apiUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A file sent with a presigned POST, as the browser sends it: the policy's fields, then the file. */
+async function presignedPost(upload, file, contentType) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
+  form.append('file', new Blob([readFileSync(file)], { type: contentType }), basename(file));
+  const res = await fetch(upload.url, { method: upload.method || 'POST', body: form });
+  assert.ok(res.ok, `upload of ${basename(file)}: ${res.status} ${await res.text()}`);
+}
+
+/** Polls the study's viewers until every one is analysed (fails on a failed analysis). */
+async function viewersDone(studyId, count, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let items = [];
+  while (Date.now() < deadline) {
+    ({ items } = await api(`/studies/${studyId}/viewers`));
+    const failed = items.find((v) => v.status === 'failed');
+    assert.ok(!failed, `the analysis of ${failed?.label} failed: ${failed?.error}`);
+    if (items.length === count && items.every((v) => v.status === 'done')) return items;
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+  assert.fail(`viewers not analysed in ${timeoutMs / 1000} s: ${items.map((v) => `${v.label} ${v.status}`).join(', ')}`);
+}
+
+/**
+ * The audience's n at each grid time, counted from each viewer's own analysis as the contract defines it (a
+ * viewer counts at t when a sample with a face has recording time r with t - step/2 <= r + offset < t + step/2),
+ * independently of the API's curve code. Times are compared in whole microseconds, as the API does.
+ */
+async function expectedN(curve, viewers) {
+  const us = (x) => Math.round(x * 1e6);
+  const n = curve.t.map(() => 0);
+  for (const v of viewers) {
+    const { timeline } = await api(`/videos/${v.id}/results`);
+    const seen = curve.t.map((t) => {
+      const lo = us(t - curve.step / 2);
+      const hi = us(t + curve.step / 2);
+      return timeline.some((s) => s.faces > 0 && us(s.t + v.offset) >= lo && us(s.t + v.offset) < hi);
+    });
+    seen.forEach((yes, k) => { if (yes) n[k] += 1; });
+  }
+  return n;
+}
+
+/** The grid time in the middle of the longest run of points where n equals `value` (a steady place to hover). */
+function middleOfRun(curve, value) {
+  let best = null;
+  let start = null;
+  curve.n.forEach((n, k) => {
+    if (n === value && start === null) start = k;
+    const last = k === curve.n.length - 1;
+    if (start !== null && (n !== value || last)) {
+      const end = n === value ? k : k - 1;
+      if (!best || end - start > best[1] - best[0]) best = [start, end];
+      start = null;
+    }
+  });
+  assert.ok(best, `no point with n = ${value}: ${curve.n.join(',')}`);
+  return curve.t[Math.floor((best[0] + best[1]) / 2)];
+}
+
+/** Hovers the audience chart at content time `t`; returns the n each series of the readout shows. */
+async function audienceReadoutAt(t, end) {
   await page.mouse.move(1, 1);
-  const viewport = page.viewportSize();
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
-  await page.waitForTimeout(1200);
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-  if (height > viewport.height) await page.setViewportSize(viewport);
+  const box = await page.getByTestId('audience-chart').locator('.recharts-cartesian-grid').boundingBox();
+  assert.ok(box, 'the audience chart is drawn');
+  await page.mouse.move(box.x + (box.width * t) / end, box.y + box.height / 2);
+  await page.getByTestId('audience-tooltip').waitFor();
+  return page.getByTestId('audience-tooltip').getByTestId('tooltip-n').allTextContents();
 }
 
 before(async () => {
   assert.ok(existsSync(join(frontend, 'dist/index.html')), 'frontend/dist is missing: run `npm run build` first');
   assert.ok(existsSync(video), `fixture video not found: ${video} (set EMOTIONFY_FIXTURES)`);
+  for (const f of [content, ...apiViewers.map((v) => v.file)]) assert.ok(existsSync(f), `fixture video not found: ${f}`);
   mkdirSync(shots, { recursive: true });
+  // The invited viewer's camera: a face fixture as a .y4m (~7 MB a second; Chromium loops it), outside git.
+  cameraDir = mkdtempSync(join(tmpdir(), 'emotionfy-e2e-camera-'));
+  camera = join(cameraDir, 'camera.y4m');
+  execFileSync(python, [join(here, 'make_fake_camera.py'), camera, '--seconds', '14'], { cwd: repo, stdio: 'ignore' });
   await startStack();
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: !process.env.E2E_HEADED,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'].filter(
-      (a) => !(process.env.E2E_HEADED && a === '--headless'),
-    ),
-  });
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: !process.env.E2E_HEADED, args: CHROMIUM_FLAGS });
   const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', acceptDownloads: true });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -141,10 +241,12 @@ before(async () => {
 
 after(async () => {
   try {
+    await viewerBrowser?.close();
     await browser?.close();
   } finally {
     await stopStack();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (cameraDir) rmSync(cameraDir, { recursive: true, force: true });
     if (expectedErrors.length) {
       console.log(`expected browser console errors (the wrong-password sign-in): ${expectedErrors.length}`);
     }
@@ -355,6 +457,272 @@ test('the journey of a content creator', async (t) => {
     await page.setViewportSize(PHONE);
     await shot('results-phone');
     await page.setViewportSize(DESKTOP);
+  });
+
+  // Audience studies: the creator shows a content video to viewers, one invited by a link (a second browser,
+  // no account, a fake camera), two added through the API, and reads the audience curve and its n.
+  const studyTitle = 'Trailer, cut 2';
+  let resultsUrl = '';
+  let studyId = '';
+  let inviteUrl = '';
+  let invitedViewerId = '';
+  let viewer = null;
+
+  await t.test('studies: create one with its content video, uploaded with progress', async () => {
+    resultsUrl = page.url();
+    const config = await page.evaluate(() => fetch('/config.json').then((r) => r.json()));
+    apiUrl = new URL(config.apiUrl, site).href.replace(/\/$/, '');
+    creatorToken = (await api('/auth/login', { method: 'POST', body: { email, password }, token: '' })).access_token;
+    await page.getByRole('link', { name: 'Studies', exact: true }).click();
+    await page.waitForURL(/\/studies$/);
+    await page.getByRole('heading', { name: 'Studies', level: 1 }).waitFor();
+    await page.getByText('No studies yet. Create one above.').waitFor();
+    await page.getByLabel('Study title').fill(studyTitle);
+    await page.getByLabel('Content video').setInputFiles(content);
+    // its length is read in the browser before anything is sent
+    await page.getByTestId('content-duration').filter({ hasText: basename(content) }).waitFor();
+    // every progress text shown, however briefly (a small file on loopback uploads in a moment)
+    await page.evaluate(() => {
+      window.progressSeen = [];
+      new MutationObserver(() => {
+        document.querySelectorAll('.progress-text').forEach((e) => window.progressSeen.push(e.textContent));
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.getByRole('button', { name: 'Create study and upload' }).click();
+    await page.waitForURL(/\/studies\/[0-9a-f]{32}$/, { timeout: 60_000 });
+    const seen = await page.evaluate(() => window.progressSeen);
+    assert.ok(seen.some((s) => /^Uploading… \d+/.test(s)), `upload progress shown: ${seen.join(' | ')}`);
+    studyId = page.url().split('/').pop();
+    await page.getByRole('heading', { name: studyTitle, level: 1 }).waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="content-video"]')?.readyState ?? 0) >= 1, null, { timeout: 30_000 });
+    await page.getByText('No analysed viewer yet.', { exact: false }).waitFor();
+    await page.getByText('No viewers yet.').waitFor();
+    const study = await api(`/studies/${studyId}`);
+    assert.equal(study.title, studyTitle);
+    assert.equal(study.content.uploaded, true);
+    assert.ok(Math.abs(study.content.duration - 11.8) < 0.2, `the content's duration as read in the browser: ${study.content.duration}`);
+  });
+
+  await t.test('studies: an invite link, read from the page and copied', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site });
+    await page.getByRole('button', { name: 'Create link' }).click();
+    const link = page.getByTestId('invite-link');
+    await link.waitFor();
+    inviteUrl = await link.getByLabel('Invite link').inputValue();
+    const escaped = site.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(inviteUrl, new RegExp(`^${escaped}/watch/[A-Za-z0-9_-]{32,}$`));
+    await link.getByRole('button', { name: 'Copy' }).click();
+    await link.getByText('Copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), inviteUrl);
+    const row = page.locator('.invites-table tbody tr');
+    assert.equal(await row.count(), 1);
+    await row.getByText('Active', { exact: true }).waitFor();
+    await row.getByText('0 of 50', { exact: true }).waitFor();
+  });
+
+  await t.test('an invited viewer (no account, a phone) agrees, watches while the camera records, and the WebM is sent', async () => {
+    viewerBrowser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: !process.env.E2E_HEADED,
+      args: [...CHROMIUM_FLAGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+    });
+    viewer = await (await viewerBrowser.newContext({ viewport: PHONE, locale: 'en-US' })).newPage();
+    viewer.setDefaultTimeout(20_000);
+    viewer.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`viewer: ${m.text()}`);
+    });
+    viewer.on('pageerror', (e) => consoleErrors.push(`viewer: ${e}`));
+    const posts = [];
+    viewer.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r);
+    });
+    const statement = (await api('/consent', { token: '' })).viewer;
+    await viewer.goto(inviteUrl);
+    await viewer.getByText('You are invited to a study').waitFor();
+    await viewer.getByRole('heading', { name: studyTitle, level: 1 }).waitFor();
+    assert.equal(await viewer.getByTestId('viewer-statement').textContent(), statement.statements.en);
+    await viewer.getByText(`Version ${statement.version}`, { exact: false }).waitFor();
+    assert.equal(await viewer.getByTestId('camera-preview').count(), 0, 'no camera before the answer');
+    await shot('viewer-consent', viewer);
+    await viewer.getByRole('button', { name: 'Yes, I agree' }).click();
+    await viewer.getByRole('heading', { name: 'Ready when you are' }).waitFor();
+    // the fake camera's picture in the preview
+    await viewer.waitForFunction(() => (document.querySelector('[data-testid="camera-preview"]')?.videoWidth ?? 0) > 0);
+    await viewer.evaluate(() => {
+      window.progressSeen = [];
+      new MutationObserver(() => {
+        document.querySelectorAll('.progress-text').forEach((e) => window.progressSeen.push(e.textContent));
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await viewer.getByRole('button', { name: 'Start' }).click();
+    await viewer.getByRole('heading', { name: 'Watching' }).waitFor();
+    await viewer.getByText('Recording: the camera is on until the video ends.').waitFor();
+    await viewer.waitForFunction(() => {
+      const v = document.querySelector('[data-testid="watch-content"]');
+      return v && !v.paused && v.currentTime > 3;
+    }, null, { timeout: 30_000 });
+    await shot('viewer-recording', viewer);
+    // the recording stops with the content (11.8 s) and is sent
+    await viewer.getByRole('heading', { name: 'Thank you!' }).waitFor({ timeout: 60_000 });
+    const seen = await viewer.evaluate(() => window.progressSeen);
+    assert.ok(seen.some((s) => /^Uploading… \d+/.test(s)), `upload progress shown: ${seen.join(' | ')}`);
+    await viewer.getByTestId('watch-status').waitFor();
+    await viewer.getByRole('button', { name: 'Withdraw and delete my recording' }).waitFor();
+    await shot('viewer-thanks', viewer);
+
+    // What was sent: the joined viewer, its upload asked for as WebM and POSTed to storage, where the object is
+    // a WebM file (an EBML header with the webm doctype) of the size announced.
+    const joined = posts.find((r) => r.url().endsWith('/invite/viewers'));
+    assert.ok(joined, 'POST /invite/viewers made');
+    invitedViewerId = (await (await joined.response()).json()).viewer.id;
+    const asked = posts.find((r) => r.url().endsWith(`/invite/viewers/${invitedViewerId}/upload`));
+    assert.ok(asked, 'an upload asked for');
+    const request = asked.postDataJSON();
+    assert.equal(request.content_type, 'video/webm');
+    assert.equal(request.filename, 'recording.webm');
+    const { upload } = await (await asked.response()).json();
+    const sent = posts.find((r) => r.url() === upload.url);
+    assert.ok(sent, `the recording POSTed to ${upload.url}`);
+    assert.ok((await sent.response())?.ok(), 'storage accepted the recording');
+    assert.ok(request.size > 50_000, `a recording of some size: ${request.size} bytes`);
+    const record = await api(`/videos/${invitedViewerId}`);
+    assert.equal(record.content_type, 'video/webm');
+    assert.equal(record.size, request.size);
+    const media = await api(`/videos/${invitedViewerId}/media`);
+    const stored = Buffer.from(await (await fetch(media.url)).arrayBuffer());
+    assert.equal(stored.length, request.size);
+    assert.deepEqual([...stored.subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3], 'an EBML header');
+    assert.ok(stored.subarray(0, 64).includes(Buffer.from('webm')), 'the webm doctype');
+  });
+
+  await t.test('the study page follows the analysis and shows the curve with n = 1', async () => {
+    // the page polls while a viewer is analysed: opened now, it follows the invited viewer to Done
+    await page.reload();
+    const row = page.locator(`tr[data-viewer="${invitedViewerId}"]`);
+    await row.getByText('Invite link').waitFor();
+    await row.getByRole('rowheader', { name: 'Viewer 1', exact: true }).waitFor();
+    const started = Date.now();
+    await row.getByText('Done', { exact: true }).waitFor({ timeout: 240_000 });
+    console.log(`  the invited viewer's recording analysed ${((Date.now() - started) / 1000).toFixed(0)} s after the page opened`);
+    await page.getByTestId('viewers-included').filter({ hasText: 'Mean of 1 analysed viewers' }).waitFor();
+    await page.getByTestId('study-meta').filter({ hasText: '1 of 1 analysed' }).waitFor();
+    const curve = await api(`/studies/${studyId}/audience?step=0.5`);
+    assert.equal(curve.viewers_included, 1);
+    assert.equal(Math.max(...curve.n), 1, `n: ${curve.n.join(',')}`);
+    assert.deepEqual(curve.n, await expectedN(curve, [{ id: invitedViewerId, offset: 0 }]));
+    assert.ok(curve.n.filter((n) => n === 1).length >= curve.n.length / 2, `a face in most of the recording: ${curve.n.join(',')}`);
+    const at = middleOfRun(curve, 1);
+    const ns = await audienceReadoutAt(at, Math.max(curve.duration, curve.t.at(-1)));
+    assert.ok(ns.length >= 7 && ns.every((x) => x === 'n = 1'), `readout at ${at} s: ${ns.join(', ')}`);
+    await page.getByTestId('audience-tooltip').getByText('no band (n < 2)').first().waitFor();
+    const stripTicks = await page.getByTestId('audience-strip').locator('.recharts-cartesian-axis-tick-value').allTextContents();
+    assert.deepEqual(stripTicks, ['0', '1']);
+    // the viewer's thank-you page follows its analysis too
+    await viewer.getByTestId('watch-status').getByText('Done', { exact: true }).waitFor({ timeout: 30_000 });
+    await viewerBrowser.close();
+    viewerBrowser = null;
+  });
+
+  await t.test('two more viewers added through the API with their consent: n rises where they overlap', async () => {
+    const statement = (await api('/consent', { token: '' })).viewer;
+    for (const v of apiViewers) {
+      const created = await api(`/studies/${studyId}/viewers`, {
+        method: 'POST',
+        body: {
+          filename: basename(v.file),
+          content_type: 'video/mp4',
+          size: statSync(v.file).size,
+          offset: v.offset,
+          label: v.label,
+          consent: { given: true, text_version: statement.version, language: 'en' },
+        },
+      });
+      assert.equal(created.viewer.offset, v.offset);
+      await presignedPost(created.upload, v.file, 'video/mp4');
+    }
+    const started = Date.now();
+    const items = await viewersDone(studyId, 3, 240_000);
+    console.log(`  two API viewers analysed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const curve = await api(`/studies/${studyId}/audience?step=0.5`);
+    assert.equal(curve.viewers_included, 3);
+    // n at every moment is the number of viewers whose recording covers it with a face
+    assert.deepEqual(curve.n, await expectedN(curve, items.map((v) => ({ id: v.id, offset: v.offset }))));
+    const maxN = Math.max(...curve.n);
+    assert.ok(maxN >= 2, `n: ${curve.n.join(',')}`);
+    // where all three recordings overlap (content 4-8 s), more than one viewer stands behind the curve
+    const overlap = curve.t.map((t, k) => [t, curve.n[k]]).filter(([t]) => t >= 4.5 && t <= 7.5);
+    assert.ok(overlap.some(([, n]) => n >= 2), `n from 4.5 to 7.5 s: ${overlap.map(([, n]) => n).join(',')}`);
+    // the page shows the higher n after a reload: the readout, the strip's scale and the count of viewers
+    await page.reload();
+    await page.getByTestId('viewers-included').filter({ hasText: 'Mean of 3 analysed viewers' }).waitFor();
+    const at = middleOfRun(curve, maxN);
+    const ns = await audienceReadoutAt(at, Math.max(curve.duration, curve.t.at(-1)));
+    assert.ok(ns.length >= 7 && ns.every((x) => x === `n = ${maxN}`), `readout at ${at} s: ${ns.join(', ')}`);
+    await page.getByTestId('audience-tooltip').getByText(/^95%: /).first().waitFor(); // a band from n = 2 on
+    const stripTicks = await page.getByTestId('audience-strip').locator('.recharts-cartesian-axis-tick-value').allTextContents();
+    assert.deepEqual(stripTicks, ['0', String(maxN)]);
+    for (const label of ['Viewer 1', ...apiViewers.map((v) => v.label)]) {
+      await page.locator('.viewers-table tbody tr', { hasText: label }).getByText('Done', { exact: true }).waitFor();
+    }
+    await shot('study-page');
+  });
+
+  await t.test('studies list and compare: a second study, made through the API, beside the first', async () => {
+    // a shorter content (8 s) with one viewer: its audience differs from the trailer's
+    const second = await api('/studies', {
+      method: 'POST',
+      body: { title: 'Talking head', content: { filename: basename(apiViewers[0].file), content_type: 'video/mp4', size: statSync(apiViewers[0].file).size, duration: 8 } },
+    });
+    await presignedPost(second.upload, apiViewers[0].file, 'video/mp4');
+    const statement = (await api('/consent', { token: '' })).viewer;
+    const added = await api(`/studies/${second.study.id}/viewers`, {
+      method: 'POST',
+      body: {
+        filename: basename(content),
+        content_type: 'video/mp4',
+        size: statSync(content).size,
+        offset: 0,
+        consent: { given: true, text_version: statement.version, language: 'en' },
+      },
+    });
+    await presignedPost(added.upload, content, 'video/mp4');
+    await viewersDone(second.study.id, 1, 240_000);
+
+    await page.getByRole('link', { name: 'Back to studies' }).click();
+    await page.waitForURL(/\/studies$/);
+    const item = page.getByRole('link', { name: new RegExp(`^${studyTitle}`) });
+    await item.getByTestId('study-viewers').filter({ hasText: '3 of 3 analysed' }).waitFor();
+    await page.getByRole('link', { name: /^Talking head/ }).getByTestId('study-viewers').filter({ hasText: '1 of 1 analysed' }).waitFor();
+    const titles = await page.locator('.history .history-title').allTextContents();
+    assert.deepEqual(titles, ['Talking head', studyTitle], 'newest first');
+    await shot('studies');
+
+    await page.getByRole('link', { name: 'Compare studies' }).click();
+    await page.waitForURL(/\/studies\/compare/);
+    await page.getByRole('heading', { name: 'Compare two studies', level: 1 }).waitFor();
+    await page.getByLabel('Study A').selectOption({ label: studyTitle });
+    await page.getByLabel('Study B').selectOption({ label: 'Talking head' });
+    await page.getByLabel('Series').selectOption('neutral');
+    await page.getByRole('heading', { name: 'Neutral: A and B' }).waitFor();
+    await page.getByTestId('audience-chart').locator('.recharts-line-curve').first().waitFor();
+    assert.equal(await page.getByTestId('audience-strip').getAttribute('data-kind'), 'signed');
+    await page.getByTestId('compare-diffs').locator('li').first().waitFor();
+    // the difference is A's mean minus B's wherever both have viewers, and nothing beyond B's 8 s
+    const cmp = await api(`/compare?a=${studyId}&b=${second.study.id}&step=0.5`);
+    cmp.t.forEach((t, k) => {
+      const a = cmp.a.mean.neutral[k];
+      const b = cmp.b.mean.neutral[k];
+      const d = cmp.difference.neutral[k];
+      if (a == null || b == null) assert.equal(d, null, `no difference at ${t} s`);
+      else assert.ok(Math.abs(d - (a - b)) < 1e-3, `difference at ${t} s: ${d} vs ${a} - ${b}`);
+    });
+    assert.ok(cmp.t.some((t, k) => t > 8.5 && cmp.difference.neutral[k] === null), 'B has nobody after its 8 s');
+    assert.ok(cmp.difference.neutral.some((d) => d !== null), 'A and B overlap');
+    await shot('compare');
+    // the new pages wrote nothing to the console (CSP violations, React warnings, failed requests)
+    assert.deepEqual(consoleErrors, []);
+    await page.goto(resultsUrl);
+    await page.getByRole('figure', { name: /timeline/i }).locator('.recharts-line-curve').first().waitFor();
   });
 
   await t.test('switch to Spanish; it is remembered across a reload', async () => {
