@@ -177,6 +177,57 @@ def test_zip_functions_import_without_the_engine() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
 
 
+_STUDY_CURVES = (
+    _ENGINE_BLOCKER
+    + """
+import json
+from chalicelib.studies import audience, curves
+
+def sample(t, happy):
+    emotions = {label: 0.0 for label in audience.LABELS}
+    emotions["happy"], emotions["neutral"] = happy, 1 - happy
+    return {"t": t, "faces": 1, "emotions": emotions, "attention": 0.9,
+            "reactions": {"interest": 0.5, "boredom": 0.0, "confusion": 0.0, "smile": happy}}
+
+step = curves.parse_step({"step": "1"})
+viewers = [
+    audience.ViewerInput("a", 0.0, [sample(0.0, 0.2), sample(1.0, 0.4), sample(2.0, 0.5)]),
+    audience.ViewerInput("b", 1.0, [sample(0.0, 0.6), sample(1.0, 0.6)]),
+    audience.ViewerInput("c", 2.0, [sample(0.0, 0.4)]),
+]
+curve = audience.audience_curve(2.0, step, viewers)
+both = audience.compare(curve, audience.audience_curve(3.0, step, viewers[:1]))
+alone = audience.viewer_curve(viewers[1], audience.grid(2.0, step), step)
+print(json.dumps({
+    "n": curve["n"], "happy": curve["mean"]["happy"], "low": curve["low"]["happy"],
+    "high": curve["high"]["happy"], "difference": both["difference"]["happy"], "t": both["t"],
+    "csv": audience.to_csv(curve).splitlines(), "alone": alone["happy"],
+    "engine": sorted(m for m in sys.modules if m.split(".")[0] in {"numpy", "cv2", "av", "onnxruntime"}),
+}))
+"""
+)
+
+
+def test_zip_functions_compute_audience_curves_without_the_engine() -> None:
+    """The API function serves the audience, CSV, compare and drill-down routes from its zip: with numpy
+    and the rest of the engine blocked, the study modules import and compute (n, means, band, CSV)."""
+    run = subprocess.run(
+        [sys.executable, "-c", _STUDY_CURVES], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.splitlines()[-1])
+    assert out["engine"] == []
+    assert out["n"] == [1, 2, 3]
+    # t 2: 0.5, 0.6, 0.4 -> mean 0.5, sd 0.1, 4.3027 * 0.1 / sqrt 3 = 0.24841
+    assert out["happy"] == [0.2, 0.5, 0.5] and out["low"][2] == 0.2516 and out["high"][2] == 0.7484
+    assert out["low"][0] is None  # one viewer: no band
+    # against viewer a alone (0.2, 0.4, 0.5, nothing at 3 s) on the longer grid
+    assert out["t"] == [0.0, 1.0, 2.0, 3.0] and out["difference"] == [0.0, 0.1, 0.0, None]
+    assert out["alone"] == [None, 0.6, 0.6]
+    assert out["csv"][0].startswith("t,n,angry_mean,") and len(out["csv"]) == 4
+    assert out["csv"][3].startswith("2.0,3,0.0,0.0,0.0,")
+
+
 def test_zip_functions_deploy_on_the_python_the_package_is_measured_for(build_layer: Any) -> None:
     """The zip package is measured (above) for build_function's Python; Terraform's default runtime and
     LocalStack's build and deploy use that same Python (3.12: onnxruntime >= 1.17 has no wheel that loads

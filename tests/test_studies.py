@@ -345,8 +345,13 @@ def test_an_hour_of_content_at_the_smallest_step_is_too_many_points(api: Api, ac
     long_id = api.create_study(account, CLIP, 3600.0)["study"]["id"]
     response = api.call("GET", f"/studies/{long_id}/audience", account, params={"step": "0.1"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "step_too_small"
-    fine = api.call("GET", f"/studies/{long_id}/audience", account, params={"step": "0.2"})
-    assert fine.status_code == 200 and len(fine.json()["t"]) == 18001 and max(fine.json()["n"]) == 0
+    fine = api.call("GET", f"/studies/{long_id}/audience", account, params={"step": "0.25"})
+    assert fine.status_code == 200 and len(fine.json()["t"]) == 14401 and max(fine.json()["n"]) == 0
+    # a comparison (two curves and their difference) has a lower limit: 7201 points are too many
+    both = {"a": long_id, "b": long_id, "step": "0.5"}
+    refused = api.call("GET", "/compare", account, params=both)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "step_too_small"
+    assert "at least 0.61 s" in refused.json()["error"]["message"]
 
 
 def test_a_viewer_added_by_the_creator_needs_their_consent_and_an_offset_on_the_content(

@@ -1,17 +1,21 @@
 """The audience curve: many viewers' Analysis timelines put on one content-time grid, averaged with a
 95% band, with the moments where the audience reacted together (definitions in docs/analysis.md,
-"Audience curve"). Pure functions, no I/O: the backend reads, caches and serves."""
+"Audience curve"). Pure functions, no I/O: the backend reads, caches and serves.
+
+Standard library only: the API function that serves the curves is a zip without numpy (the engine lives in
+the pipeline image; tests/test_layer.py imports and runs this module with numpy blocked)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
+from operator import add, itemgetter
 from typing import Any
-
-import numpy as np
 
 from chalicelib.engine.labels import LABELS, REACTIONS
 
@@ -19,7 +23,11 @@ SERIES: tuple[str, ...] = (*LABELS, "attention", *REACTIONS)
 DEFAULT_STEP = 0.5
 MIN_STEP = 0.1
 MAX_STEP = 10.0
-MAX_POINTS = 20000
+#: Grid points per curve, and per comparison (two curves and their difference on the longer grid): the
+#: largest that keep the JSON response under 5 MB (Lambda answers at most 6 MB) with every number at
+#: its longest and 1000 viewers listed; tests/unit/test_audience.py measures it.
+MAX_POINTS = 15000
+MAX_COMPARE_POINTS = 6000
 #: Moments of one series are at least this many seconds apart, and each is the extreme of its series
 #: over the points less than this many seconds away.
 MOMENT_SEPARATION = 5.0
@@ -30,6 +38,9 @@ _ROUND = 4
 #: Times are compared at microsecond precision, so a sample written on a bin edge (0.25) falls on the
 #: later point however the float sum came out.
 _TIME_DECIMALS = 6
+_COMPARING = " to compare two studies"
+_LABEL_VALUES = itemgetter(*LABELS)
+_REACTION_VALUES = itemgetter(*REACTIONS)
 _Z975 = 1.959963984540054
 #: Up to this many degrees of freedom the t quantile is solved from the exact CDF; above, the series
 #: expansion (Abramowitz & Stegun 26.7.5) is within 1e-10 of it.
@@ -64,74 +75,123 @@ def _check_step(step: float) -> float:
     return float(step)
 
 
-def grid(duration: float, step: float) -> list[float]:
-    """Content times t_k = k * step, k = 0..floor(duration / step); StepError when the step is out of
-    range or gives more than MAX_POINTS points (the message says the smallest step that fits)."""
+def _limit_points(points: int, duration: float, step: float, limit: int, purpose: str) -> None:
+    """StepError `step_too_small` when a grid has more than `limit` points, naming the smallest step
+    (rounded up to 0.01 s) that fits the duration."""
+    if points > limit:
+        smallest = math.ceil(duration / (limit - 1) * 100) / 100
+        raise StepError(
+            f"A step of {step:g} s gives {points} points for {duration:g} s of content (at most "
+            f"{limit}{purpose}); use a step of at least {smallest:g} s.",
+            "step_too_small",
+        )
+
+
+def _grid(duration: float, step: float, limit: int, purpose: str) -> list[float]:
     step = _check_step(step)
     if isinstance(duration, bool) or not math.isfinite(duration) or duration <= 0:
         raise ValueError("The duration must be a positive number of seconds.")
     points = math.floor(duration / step + 1e-9) + 1
-    if points > MAX_POINTS:
-        smallest = math.ceil(duration / (MAX_POINTS - 1) * 100) / 100
-        raise StepError(
-            f"A step of {step:g} s gives {points} points for {duration:g} s of content (at most "
-            f"{MAX_POINTS}); use a step of at least {smallest:g} s.",
-            "step_too_small",
-        )
+    _limit_points(points, duration, step, limit, purpose)
     return [round(k * step, _TIME_DECIMALS) for k in range(points)]
 
 
-def _samples(timeline: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """Recording times and the (samples x SERIES) values of the samples with a face; NaN where a
-    sample lacks a field."""
-    times: list[float] = []
-    rows: list[list[Any]] = []
-    for sample in timeline:
-        if not (sample.get("faces") or 0) > 0:
-            continue
+def grid(duration: float, step: float) -> list[float]:
+    """Content times t_k = k * step, k = 0..floor(duration / step); StepError when the step is out of
+    range or gives more than MAX_POINTS points (the message says the smallest step that fits)."""
+    return _grid(duration, step, MAX_POINTS, "")
+
+
+def compare_grid(duration: float, step: float) -> list[float]:
+    """The grid of a comparison, `duration` being the longer content's: as `grid`, with at most
+    MAX_COMPARE_POINTS points (checked before either curve is computed)."""
+    return _grid(duration, step, MAX_COMPARE_POINTS, _COMPARING)
+
+
+def _microseconds(x: float) -> float:
+    """x on the microsecond: x * 1e6 rounded half to even, divided back (numpy's round, which the curve
+    has always used for sample times and bin edges)."""
+    return round(x * 1_000_000) / 1_000_000
+
+
+def _edges(t: list[float], step: float) -> tuple[list[float], float]:
+    """The grid points' lower bin edges (sorted, for bisect) and the end of the last bin (rounded with
+    Python's round, as it always was; the two roundings differ only on an exact half microsecond)."""
+    lower = [_microseconds(x - step / 2) for x in t]
+    end = round(t[-1] + step / 2, _TIME_DECIMALS) if t else -math.inf
+    return lower, end
+
+
+def _values(sample: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
+    """A sample's values in SERIES order (None where it lacks a field), and whether all of them are
+    finite numbers (the usual sample: its row is added at once)."""
+    try:
+        emotions, reactions = _LABEL_VALUES(sample["emotions"]), _REACTION_VALUES(sample["reactions"])
+        values = (*emotions, sample["attention"], *reactions)
+    except (KeyError, TypeError):  # a field missing: look each one up
         emotions = sample.get("emotions") or {}
         reactions = sample.get("reactions") or {}
-        times.append(sample["t"])
-        rows.append(
-            [emotions.get(label) for label in LABELS]
-            + [sample.get("attention")]
-            + [reactions.get(name) for name in REACTIONS]
-        )
-    values = np.array(rows, dtype=np.float64).reshape(len(rows), len(SERIES))
-    return np.array(times, dtype=np.float64), values
+        return (*map(emotions.get, LABELS), sample.get("attention"), *map(reactions.get, REACTIONS)), False
+    try:
+        return values, math.isfinite(sum(values))  # a NaN (skipped) or an infinity goes one by one
+    except TypeError:  # a null field
+        return values, False
 
 
-def _bin_sums(viewer: ViewerInput, t: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per grid point: the sums and counts of the viewer's values per series (K x S), and whether any
-    sample with a face fell there (K)."""
-    k, s = len(t), len(SERIES)
-    times, values = _samples(viewer.timeline)
-    content = np.round(times + float(viewer.offset), _TIME_DECIMALS)
-    lower = np.round(t - step / 2, _TIME_DECIMALS)
-    end = round(float(t[-1]) + step / 2, _TIME_DECIMALS) if k else -math.inf
-    index = np.searchsorted(lower, content, side="right") - 1
-    inside = (index >= 0) & (content < end)
-    index, values = index[inside], values[inside]
-    present = ~np.isnan(values)
-    flat = (index[:, None] * s + np.arange(s)[None, :])[present]
-    sums = np.bincount(flat, weights=values[present], minlength=k * s).reshape(k, s)
-    counts = np.bincount(flat, minlength=k * s).reshape(k, s)
-    faces = np.bincount(index, minlength=k) > 0
-    return sums, counts, faces
+def _binned(viewer: ViewerInput, lower: list[float], end: float) -> dict[int, list[float | None]]:
+    """Per grid point where the viewer shows a face: their mean of each series (SERIES order) over
+    their samples with a face in that point's bin, None for a series no such sample carries (a field
+    missing, null or NaN is skipped). One pass over the timeline in its order, each bin found by bisect
+    on the sorted lower edges, sums added up sample after sample."""
+    sums: dict[int, list[float]] = {}
+    counts: dict[int, list[int]] = {}
+    complete: dict[int, int] = {}  # samples with every series, not in `counts`
+    offset = float(viewer.offset)
+    for sample in viewer.timeline:
+        if not (sample.get("faces") or 0) > 0 or sample["t"] is None:
+            continue
+        content = float(sample["t"]) + offset
+        if not math.isfinite(content):
+            continue
+        content = _microseconds(content)
+        k = bisect_right(lower, content) - 1
+        if k < 0 or not content < end:
+            continue
+        if k not in sums:
+            sums[k], counts[k], complete[k] = [0.0] * len(SERIES), [0] * len(SERIES), 0
+        values, whole = _values(sample)
+        if whole:
+            sums[k] = list(map(add, sums[k], values))
+            complete[k] += 1
+            continue
+        row, count = sums[k], counts[k]
+        for j, value in enumerate(values):
+            if value is not None and value == value:
+                row[j] += value
+                count[j] += 1
+    means: dict[int, list[float | None]] = {}
+    for k, row in sums.items():
+        n_complete = complete[k]
+        means[k] = [
+            total / (n + n_complete) if n + n_complete else None
+            for total, n in zip(row, counts[k], strict=True)
+        ]
+    return means
 
 
-def _rounded(values: np.ndarray) -> list[float | None]:
-    return [None if math.isnan(v) else round(float(v), _ROUND) for v in values]
+def _rounded(values: list[float | None]) -> list[float | None]:
+    return [None if v is None else round(v, _ROUND) for v in values]
 
 
 def viewer_curve(viewer: ViewerInput, t: list[float], step: float) -> dict[str, list[float | None]]:
     """One viewer's value per series at each grid time: the mean of their samples with a face in
     [t - step/2, t + step/2) of content time; None where there is none."""
     step = _check_step(step)
-    sums, counts, _ = _bin_sums(viewer, np.array(t, dtype=np.float64), step)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
-    return {name: _rounded(means[:, i]) for i, name in enumerate(SERIES)}
+    columns: list[list[float | None]] = [[None] * len(t) for _ in SERIES]
+    for k, means in _binned(viewer, *_edges(t, step)).items():
+        for column, value in zip(columns, means, strict=True):
+            column[k] = value
+    return {name: _rounded(column) for name, column in zip(SERIES, columns, strict=True)}
 
 
 def _t_mass(x: float, df: int) -> float:
@@ -171,48 +231,64 @@ def t_quantile_975(df: int) -> float:
     return (low + high) / 2
 
 
+def _bands(
+    count: list[int], total: list[float], total_sq: list[float]
+) -> tuple[list[float | None], list[float | None], list[float | None]]:
+    """Per point, from the viewers' count, sum and sum of squares: the mean and its 95% Student-t band
+    (clipped to [0, 1]), rounded; no band for one viewer, nothing for none."""
+    mean: list[float | None] = []
+    low: list[float | None] = []
+    high: list[float | None] = []
+    for n, s, sq in zip(count, total, total_sq, strict=True):
+        m = s / n if n else math.nan
+        bounds: tuple[float | None, float | None] = (None, None)
+        if n > 1:
+            var = max(sq - n * m * m, 0.0) / (n - 1)
+            half = t_quantile_975(n - 1) * math.sqrt(var / n)
+            bounds = (
+                round(min(max(m - half, 0.0), 1.0), _ROUND),
+                round(min(max(m + half, 0.0), 1.0), _ROUND),
+            )
+        mean.append(round(m, _ROUND) if n else None)
+        low.append(bounds[0])
+        high.append(bounds[1])
+    return mean, low, high
+
+
 def audience_curve(duration: float, step: float, viewers: list[ViewerInput]) -> dict[str, Any]:
     """The audience on the content grid: per point, n (viewers with a face) and per series the mean of
     the viewers' values with its 95% Student-t band, and the audience's moments."""
-    t_list = grid(duration, step)
-    t = np.array(t_list, dtype=np.float64)
-    k, s = len(t), len(SERIES)
-    n_series = np.zeros((k, s), dtype=np.int64)
-    total = np.zeros((k, s))
-    total_sq = np.zeros((k, s))
-    n_faces = np.zeros(k, dtype=np.int64)
+    t = grid(duration, step)
+    lower, end = _edges(t, step)
+    # Running sums per series and point, over the viewers that have a value there.
+    count = [[0] * len(t) for _ in SERIES]
+    total = [[0.0] * len(t) for _ in SERIES]
+    total_sq = [[0.0] * len(t) for _ in SERIES]
+    n_faces = [0] * len(t)
     for viewer in viewers:
-        sums, counts, faces = _bin_sums(viewer, t, step)
-        has = counts > 0
-        value = np.where(has, sums / np.maximum(counts, 1), 0.0)
-        n_series += has
-        total += value
-        total_sq += value * value
-        n_faces += faces
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n_series > 0, total / n_series, np.nan)
-        var = np.maximum(total_sq - n_series * mean * mean, 0.0) / (n_series - 1)
-    factors = np.array(
-        [np.nan, np.nan] + [t_quantile_975(df) for df in range(1, int(n_series.max(initial=1)))]
-    )
-    half = factors[n_series] * np.sqrt(np.where(n_series > 1, var, np.nan) / np.maximum(n_series, 1))
-    low = np.clip(mean - half, 0.0, 1.0)
-    high = np.clip(mean + half, 0.0, 1.0)
+        for k, means in _binned(viewer, lower, end).items():
+            n_faces[k] += 1
+            for j, value in enumerate(means):
+                if value is not None:
+                    count[j][k] += 1
+                    total[j][k] += value
+                    total_sq[j][k] += value * value
+    mean: dict[str, list[float | None]] = {}
+    low: dict[str, list[float | None]] = {}
+    high: dict[str, list[float | None]] = {}
+    for j, name in enumerate(SERIES):
+        mean[name], low[name], high[name] = _bands(count[j], total[j], total_sq[j])
     curve: dict[str, Any] = {
         "duration": round(float(duration), _ROUND),
         "step": step,
-        "t": [round(x, _ROUND) for x in t_list],
-        "n": [int(x) for x in n_faces],
+        "t": [round(x, _ROUND) for x in t],
+        "n": n_faces,
         "series": list(SERIES),
-        "mean": {name: _rounded(mean[:, i]) for i, name in enumerate(SERIES)},
-        "low": {name: _rounded(low[:, i]) for i, name in enumerate(SERIES)},
-        "high": {name: _rounded(high[:, i]) for i, name in enumerate(SERIES)},
+        "mean": mean,
+        "low": low,
+        "high": high,
     }
-    differs = {
-        name: [int(x) for x in n_series[:, i]]
-        for i, name in enumerate(SERIES)
-        if not np.array_equal(n_series[:, i], n_faces)
-    }
+    differs = {name: count[j] for j, name in enumerate(SERIES) if count[j] != n_faces}
     curve["moments"] = _moments(curve, differs)
     if differs:
         curve["n_by_series"] = differs
@@ -228,40 +304,44 @@ def _moments(curve: dict[str, Any], n_by_series: dict[str, list[int]]) -> list[d
     if not n_faces or max(n_faces) == 0:
         return []
     need = max(1, math.ceil(max(n_faces) / 2))
-    t = np.array(curve["t"])
     window = math.ceil(MOMENT_SEPARATION / curve["step"] - 1e-9) - 1  # points less than 5 s away
     found: list[tuple[float, dict[str, Any]]] = []
     for name in curve["series"]:
-        n = np.array(n_by_series.get(name, n_faces))
-        raw = curve["mean"][name]
-        mean = np.array([np.nan if v is None else v for v in raw], dtype=np.float64)
-        eligible = (n >= need) & ~np.isnan(mean)
-        if not eligible.any():
+        n = n_by_series.get(name, n_faces)
+        mean = curve["mean"][name]
+        eligible = [i for i, value in enumerate(mean) if value is not None and n[i] >= need]
+        if not eligible:
             continue
-        median = float(np.median(mean[eligible]))
+        median = statistics.median(mean[i] for i in eligible)
         chosen: list[tuple[float, dict[str, Any]]] = []
         for kind, sign in (("peak", 1.0), ("dip", -1.0)):
-            signed = np.where(eligible, sign * mean, -np.inf)
-            padded = np.pad(signed, window, constant_values=-np.inf)
-            best = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1).max(axis=1)
-            for i in np.flatnonzero(eligible & (signed >= best)):
+            signed = [-math.inf] * len(mean)
+            for i in eligible:
+                signed[i] = sign * mean[i]
+            for i in eligible:
                 delta = sign * (mean[i] - median)
+                if delta < MOMENT_MIN_DELTA:
+                    continue
                 low, high = curve["low"][name][i], curve["high"][name][i]
                 bound = low if kind == "peak" else high
-                if delta < MOMENT_MIN_DELTA or (bound is not None and sign * (bound - median) <= 0):
-                    continue
+                if bound is not None and sign * (bound - median) <= 0:
+                    continue  # the band reaches the baseline
+                if signed[i] < max(signed[max(0, i - window) : i + window + 1]):
+                    continue  # not the extreme of its neighbourhood
                 moment = {
                     "series": name,
                     "kind": kind,
-                    "t": float(t[i]),
-                    "value": raw[i],
+                    "t": curve["t"][i],
+                    "value": mean[i],
                     "low": low,
                     "high": high,
-                    "n": int(n[i]),
+                    "n": n[i],
                 }
-                chosen.append((float(delta), moment))
+                chosen.append((delta, moment))
         kept: list[tuple[float, dict[str, Any]]] = []
         for delta, moment in sorted(chosen, key=lambda c: (-c[0], c[1]["t"])):
+            if len(kept) == MAX_MOMENTS:
+                break  # the series' weaker ones cannot make the overall cut
             if all(abs(moment["t"] - other["t"]) >= MOMENT_SEPARATION - 1e-9 for _, other in kept):
                 kept.append((delta, moment))
         found.extend(kept)
@@ -285,10 +365,13 @@ def _padded(curve: dict[str, Any], t: list[float]) -> dict[str, Any]:
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Two audience curves on one grid (the longer one's; the shorter padded with n = 0 and nulls) and
-    per series the difference of the means, a - b, where both have one (null elsewhere)."""
+    per series the difference of the means, a - b, where both have one (null elsewhere). StepError
+    when the steps differ or the common grid has more than MAX_COMPARE_POINTS points."""
     if not math.isclose(float(a["step"]), float(b["step"])):
         raise StepError("Both curves must be computed on the same step to be compared.")
     t = a["t"] if len(a["t"]) >= len(b["t"]) else b["t"]
+    duration = max(float(a["duration"]), float(b["duration"]))
+    _limit_points(len(t), duration, float(a["step"]), MAX_COMPARE_POINTS, _COMPARING)
     a, b = _padded(a, t), _padded(b, t)
     difference: dict[str, list[float | None]] = {}
     for name in a["series"]:

@@ -7,8 +7,8 @@ removed, finished, retried or moved gets a new key, so a cached curve is never s
 invalidate it; the TTL (1 hour) only bounds memory. Redis is an optimisation here: when it cannot be
 reached the curve is computed without it.
 
-audience.py computes with numpy, which the zip functions' package does not carry: it is imported where a
-curve is computed, so that `import app` never needs it (tests/test_layer.py).
+audience.py needs only the standard library: the API function's zip carries no numpy, and
+tests/test_layer.py computes curves there with the engine's packages blocked.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def parse_step(params: dict[str, str] | None) -> float:
 
 
 def _grid(duration: float, step: float) -> list[float]:
-    """400 `invalid_step` (out of [0.1, 10]) or `step_too_small` (more than 20000 points)."""
+    """400 `invalid_step` (out of [0.1, 10]) or `step_too_small` (more than MAX_POINTS points)."""
     from chalicelib.studies import audience as calc
 
     try:
@@ -143,7 +143,8 @@ def audience_csv(deps: Deps, owner: str, study_id: str, params: dict[str, str] |
 
 
 def compare_studies(deps: Deps, owner: str, params: dict[str, str] | None) -> dict[str, Any]:
-    """Two of the caller's studies on one grid (the longer content's) and their difference, a - b."""
+    """Two of the caller's studies on one grid (the longer content's, at most MAX_COMPARE_POINTS points,
+    checked before either curve is computed) and their difference, a - b."""
     params = params or {}
     ids = []
     for name in ("a", "b"):
@@ -158,6 +159,7 @@ def compare_studies(deps: Deps, owner: str, params: dict[str, str] | None) -> di
     from chalicelib.studies import audience as calc
 
     try:
+        calc.compare_grid(max(float(s["content"]["duration"]) for s in (first, second)), step)
         return calc.compare(curve_of(deps, first, step), curve_of(deps, second, step))
     except calc.StepError as exc:
         raise BadRequest(str(exc), code=exc.code) from None

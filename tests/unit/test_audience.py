@@ -4,7 +4,11 @@ worked out by hand from the inputs (the t quantiles from printed tables)."""
 
 from __future__ import annotations
 
+import json
 import math
+import random
+import statistics
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,12 +16,14 @@ import pytest
 
 from chalicelib.engine.labels import LABELS, REACTIONS
 from chalicelib.studies.audience import (
+    MAX_COMPARE_POINTS,
     MAX_POINTS,
     SERIES,
     StepError,
     ViewerInput,
     audience_curve,
     compare,
+    compare_grid,
     grid,
     t_quantile_975,
     to_csv,
@@ -64,7 +70,7 @@ def test_grid_runs_from_zero_to_the_last_step_within_the_duration() -> None:
     assert grid(1.2, 0.5) == [0.0, 0.5, 1.0]
     assert grid(0.3, 0.1) == [0.0, 0.1, 0.2, 0.3]  # 0.3 / 0.1 is 2.9999... in floats
     assert grid(9.0, 10.0) == [0.0]
-    assert len(grid(1999.9, 0.1)) == MAX_POINTS
+    assert len(grid(1499.9, 0.1)) == MAX_POINTS
 
 
 @pytest.mark.parametrize(
@@ -76,7 +82,7 @@ def test_grid_runs_from_zero_to_the_last_step_within_the_duration() -> None:
         (10.0, 10.5, "invalid_step"),
         (10.0, math.nan, "invalid_step"),
         (10.0, math.inf, "invalid_step"),
-        (2000.0, 0.1, "step_too_small"),  # 20001 points
+        (1500.0, 0.1, "step_too_small"),  # 15001 points
     ],
 )
 def test_grid_refuses_steps_out_of_range_or_too_many_points(duration: float, step: float, code: str) -> None:
@@ -86,11 +92,11 @@ def test_grid_refuses_steps_out_of_range_or_too_many_points(duration: float, ste
 
 
 def test_too_many_points_names_the_smallest_step_that_fits() -> None:
-    with pytest.raises(StepError, match=r"36001 points.*at least 0\.19 s"):
+    with pytest.raises(StepError, match=r"36001 points.*at least 0\.25 s"):
         grid(3600.0, 0.1)
-    assert len(grid(3600.0, 0.19)) <= MAX_POINTS
+    assert len(grid(3600.0, 0.25)) <= MAX_POINTS
     with pytest.raises(StepError):
-        grid(3600.0, 0.18)  # 20001 points: 0.18 is not enough
+        grid(3600.0, 0.24)  # 15001 points: 0.24 is not enough
 
 
 def test_grid_refuses_a_duration_that_is_not_positive() -> None:
@@ -318,6 +324,17 @@ def test_no_moment_where_too_few_viewers_have_a_face() -> None:
     assert [(m["t"], m["n"]) for m in moments] == [(25.0, 2), (12.0, 4)]
 
 
+def test_a_higher_mean_less_than_five_seconds_away_takes_the_place_even_without_a_band() -> None:
+    # 0.55 at 4.5 s (the farthest point within 5 s on a 0.5 s grid) is higher than 0.5 but its band
+    # reaches the baseline: neither is a moment, on either side
+    for other in (16.5, 7.5):
+        split: dict[float, list[float | None]] = {12.0: [0.5] * 4, other: [0.1, 0.1, 1.0, 1.0]}
+        assert audience_curve(30.0, 0.5, smile_audience(split))["moments"] == []
+    # 5 s away it is out of reach: 0.5 stands
+    split = {12.0: [0.5] * 4, 17.0: [0.1, 0.1, 1.0, 1.0]}
+    assert [m["t"] for m in audience_curve(30.0, 0.5, smile_audience(split))["moments"]] == [12.0]
+
+
 def test_at_most_twelve_moments() -> None:
     peaks = {float(t): [0.2 + t / 200] * 2 for t in range(0, 120, 6)}  # 20 separate peaks
     moments = audience_curve(120.0, 0.5, smile_audience(peaks, 120.0))["moments"]
@@ -392,3 +409,272 @@ def test_twenty_viewers_ten_minutes_at_ten_samples_a_second() -> None:
     assert len(curve["t"]) == len(curve["n"]) == 1200
     assert all(len(curve[part][name]) == 1200 for part in ("mean", "low", "high") for name in SERIES)
     assert max(curve["n"]) == 20
+
+
+def test_twenty_viewers_ten_minutes_take_well_under_a_second_of_cpu() -> None:
+    """The API function computes the curve in pure Python: 20 viewers x 6000 samples on 1200 points
+    took ~0.26 s of CPU when measured; a quadratic binning would take minutes."""
+    viewers = [
+        viewer(f"v{i}", [full(k / 10, happy=(k % 7) / 10, smile=((k + i) % 5) / 10) for k in range(6000)])
+        for i in range(20)
+    ]
+    start = time.process_time()
+    curve = audience_curve(599.5, 0.5, viewers)
+    assert time.process_time() - start < 1.0
+    assert max(curve["n"]) == 20
+
+
+# --- compared with a reference written from the definitions ------------------------------------------
+
+
+def _field(entry: dict[str, Any], name: str) -> Any:
+    if name in LABELS:
+        return (entry.get("emotions") or {}).get(name)
+    if name == "attention":
+        return entry.get("attention")
+    return (entry.get("reactions") or {}).get(name)
+
+
+def reference_viewer(v: ViewerInput, t: list[float], step: float) -> dict[str, list[float | None]]:
+    """Per point, straight from docs/analysis.md: the samples with a face whose content time is in
+    [t - step/2, t + step/2) (at microsecond precision), averaged per series; None with none."""
+    out: dict[str, list[float | None]] = {name: [] for name in SERIES}
+    for point in t:
+        low, high = round(point - step / 2, 6), round(point + step / 2, 6)
+        inside = [
+            s for s in v.timeline if (s.get("faces") or 0) > 0 and low <= round(s["t"] + v.offset, 6) < high
+        ]
+        for name in SERIES:
+            values = [x for x in (_field(s, name) for s in inside) if x is not None]
+            out[name].append(statistics.fmean(values) if values else None)
+    return out
+
+
+def reference_audience(
+    viewers: list[ViewerInput], t: list[float], step: float
+) -> tuple[list[int], dict[str, list[tuple[int, float | None, float | None, float | None]]]]:
+    """n (viewers with a face) per point, and per series and point (n, mean, low, high) from
+    statistics.fmean/stdev and the t quantile."""
+    curves = [reference_viewer(v, t, step) for v in viewers]
+    faces = [
+        sum(
+            any(
+                (s.get("faces") or 0) > 0
+                and round(point - step / 2, 6) <= round(s["t"] + v.offset, 6) < round(point + step / 2, 6)
+                for s in v.timeline
+            )
+            for v in viewers
+        )
+        for point in t
+    ]
+    stats: dict[str, list[tuple[int, float | None, float | None, float | None]]] = {}
+    for name in SERIES:
+        stats[name] = []
+        for k in range(len(t)):
+            values = [x for c in curves if (x := c[name][k]) is not None]
+            n = len(values)
+            if n == 0:
+                stats[name].append((0, None, None, None))
+                continue
+            mean = statistics.fmean(values)
+            if n == 1:
+                stats[name].append((1, mean, None, None))
+                continue
+            half = t_quantile_975(n - 1) * statistics.stdev(values) / math.sqrt(n)
+            stats[name].append((n, mean, min(max(mean - half, 0.0), 1.0), min(max(mean + half, 0.0), 1.0)))
+    return faces, stats
+
+
+def random_study(seed: int) -> tuple[float, float, list[ViewerInput]]:
+    """Viewers at 5 Hz (times on the millisecond) with offsets, gaps, samples without a face, fields
+    missing or null, and shared bumps that make moments."""
+    rng = random.Random(seed)
+    duration, step = rng.choice([30.0, 40.0, 45.5]), rng.choice([0.25, 0.3, 0.5, 1.0])
+    # two bumps per series (up or down), 12 s or more apart: more moments than the 12 kept
+    bumps = {}
+    for name in SERIES:
+        first = rng.uniform(2, duration / 2 - 6)
+        bumps[name] = [(first, rng.choice([-0.5, 0.5])), (rng.uniform(first + 12, duration - 2), -0.4)]
+
+    def value(name: str, at: float) -> float | None:
+        if rng.random() < 0.03:
+            return None
+        base = 0.6 + sum(height for centre, height in bumps[name] if abs(at - centre) < 1)
+        return round(min(max(base + rng.uniform(-0.04, 0.04), 0.0), 1.0), 4)
+
+    viewers = []
+    for i in range(rng.randint(3, 7)):
+        offset = round(rng.uniform(-3, 6), 3)
+        timeline: list[dict[str, Any]] = []
+        r = 0.0
+        while r + offset < duration + 1:
+            r = round(r + (rng.uniform(2, 6) if rng.random() < 0.01 else 0.2), 3)
+            at = r + offset
+            entry: dict[str, Any] = {"t": r, "faces": 0 if rng.random() < 0.05 else 1}
+            entry["emotions"] = {name: value(name, at) for name in LABELS if rng.random() < 0.98}
+            if rng.random() < 0.9:
+                entry["attention"] = value("attention", at)
+            if rng.random() < 0.8:
+                entry["reactions"] = {name: value(name, at) for name in REACTIONS}
+            timeline.append(entry)
+        viewers.append(viewer(f"v{i}", timeline, offset))
+    return duration, step, viewers
+
+
+def reference_moments(curve: dict[str, Any]) -> list[dict[str, Any]]:
+    """The moments of a curve's rounded means, bands and counts, as docs/analysis.md words them."""
+    n_faces, t = curve["n"], curve["t"]
+    need = max(1, math.ceil(max(n_faces) / 2))
+    found = []
+    for order, name in enumerate(SERIES):
+        n = curve.get("n_by_series", {}).get(name, n_faces)
+        mean, low, high = curve["mean"][name], curve["low"][name], curve["high"][name]
+        eligible = [k for k in range(len(t)) if mean[k] is not None and n[k] >= need]
+        if not eligible:
+            continue
+        baseline = statistics.median(mean[k] for k in eligible)
+        candidates = []
+        for kind, sign in (("peak", 1), ("dip", -1)):
+            for k in eligible:
+                near = [sign * mean[j] for j in eligible if abs(t[j] - t[k]) < 5 - 1e-9]
+                bound = low[k] if kind == "peak" else high[k]
+                if (
+                    sign * mean[k] == max(near)
+                    and sign * (mean[k] - baseline) >= 0.1
+                    and (bound is None or sign * (bound - baseline) > 0)
+                ):
+                    candidates.append((sign * (mean[k] - baseline), t[k], order, kind, k))
+        taken: list[tuple[float, float, int, str, int]] = []
+        for c in sorted(candidates, key=lambda c: (-c[0], c[1])):
+            if all(abs(c[1] - other[1]) >= 5 - 1e-9 for other in taken):
+                taken.append(c)
+        found += taken
+    found.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [
+        {
+            "series": SERIES[order],
+            "kind": kind,
+            "t": t[k],
+            "value": curve["mean"][SERIES[order]][k],
+            "low": curve["low"][SERIES[order]][k],
+            "high": curve["high"][SERIES[order]][k],
+            "n": curve.get("n_by_series", {}).get(SERIES[order], n_faces)[k],
+        }
+        for _, _, order, kind, k in found[:12]
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_studies_agree_with_the_reference(seed: int) -> None:
+    duration, step, viewers = random_study(seed)
+    curve = audience_curve(duration, step, viewers)
+    t = grid(duration, step)
+    faces, stats = reference_audience(viewers, t, step)
+    assert curve["n"] == faces and max(faces) >= 3
+    close = 5.0001e-5  # the curve is rounded to 4 decimals; the reference is not
+    for name in SERIES:
+        counts = curve.get("n_by_series", {}).get(name, curve["n"])
+        assert counts == [n for n, *_ in stats[name]], name
+        for part, index in (("mean", 1), ("low", 2), ("high", 3)):
+            for got, row in zip(curve[part][name], stats[name], strict=True):
+                expected = row[index]
+                assert (got is None) == (expected is None), (name, part)
+                if expected is not None:
+                    assert got == pytest.approx(expected, abs=close), (name, part)
+    assert len(curve["moments"]) == 12 and curve["moments"] == reference_moments(curve)
+    for v in viewers[:2]:
+        mine, theirs = viewer_curve(v, t, step), reference_viewer(v, t, step)
+        for name in SERIES:
+            assert [x is None for x in mine[name]] == [x is None for x in theirs[name]]
+            assert [x for x in mine[name] if x is not None] == pytest.approx(
+                [x for x in theirs[name] if x is not None], abs=close
+            )
+
+
+# --- limits: a response stays under 5 MB (Lambda answers at most 6 MB) ----------------------------------
+
+
+def test_compare_refuses_a_common_grid_over_its_limit_and_names_the_smallest_step() -> None:
+    with pytest.raises(StepError, match=r"7201 points.*at most 6000 to compare.*at least 0\.61 s") as caught:
+        compare_grid(3600.0, 0.5)
+    assert caught.value.code == "step_too_small"
+    assert len(compare_grid(3600.0, 0.61)) <= MAX_COMPARE_POINTS < len(grid(3600.0, 0.5))
+    with pytest.raises(StepError):
+        compare_grid(3600.0, 0.6)  # 6001 points
+    short, long = audience_curve(100.0, 0.5, []), audience_curve(3600.0, 0.5, [])
+    with pytest.raises(StepError, match=r"7201 points for 3600 s.*at least 0\.61 s"):
+        compare(short, long)
+    assert len(compare(short, audience_curve(2999.5, 0.5, []))["t"]) == MAX_COMPARE_POINTS
+
+
+def longest_curve(points: int) -> dict[str, Any]:
+    """An audience curve of `points` points where every number is as long as it gets: times with 4
+    decimals past 1000 s, means and bands of 4 significant decimals, every series with its own count
+    (n_by_series) and 4-digit counts (as 1000 viewers give)."""
+    rng = random.Random(7)
+    step = 0.1799
+    duration = (points - 1) * step
+    first = []
+    for t in grid(duration, step):
+        entry = full(
+            t, happy=rng.uniform(0.3, 0.7), smile=rng.uniform(0.3, 0.7), attention=rng.uniform(0.3, 0.7)
+        )
+        entry["emotions"] = {name: rng.uniform(0.3, 0.7) for name in LABELS}
+        entry["reactions"] = {name: rng.uniform(0.3, 0.7) for name in REACTIONS}
+        first.append(entry)
+    second = [
+        {
+            **e,
+            "emotions": {k: v + rng.uniform(0.001, 0.02) for k, v in e["emotions"].items()},
+            "attention": e["attention"] + rng.uniform(0.001, 0.02),
+            "reactions": {k: v + rng.uniform(0.001, 0.02) for k, v in e["reactions"].items()},
+        }
+        for e in first
+    ]
+    faces_only = [{"t": e["t"], "faces": 1} for e in first]
+    curve = audience_curve(duration, step, [viewer("a", first), viewer("b", second), viewer("c", faces_only)])
+    assert len(curve["t"]) == points and sorted(curve["n_by_series"]) == sorted(SERIES)
+    assert all(
+        v is not None for part in ("mean", "low", "high") for name in SERIES for v in curve[part][name]
+    )
+    assert sum(0.0 < v < 1.0 for v in curve["low"]["happy"]) > points * 0.9  # bands not clipped
+    curve["n"] = [1000] * points
+    curve["n_by_series"] = {name: [999] * points for name in SERIES}
+    return curve
+
+
+def route_response(curve: dict[str, Any]) -> dict[str, Any]:
+    """What GET /studies/{id}/audience adds (chalicelib/studies/curves.py): 1000 viewers with 80-character
+    labels."""
+    viewers = [
+        {
+            "id": f"{i:032x}",
+            "label": f"{i:04d}" + "x" * 76,
+            "offset": 1234.567,
+            "status": "processing",
+            "included": True,
+        }
+        for i in range(1000)
+    ]
+    return {
+        "study_id": "f" * 32,
+        **curve,
+        "viewers": viewers,
+        "viewers_included": len(viewers),
+        "computed_at": "2026-12-07T10:00:00.123456+00:00",
+    }
+
+
+def lambda_bytes(body: dict[str, Any]) -> int:
+    """The body as Chalice writes it (compact JSON), escaped once more inside Lambda's response."""
+    return len(json.dumps(json.dumps(body, separators=(",", ":"))).encode())
+
+
+def test_the_longest_audience_and_comparison_stay_under_five_megabytes() -> None:
+    audience = route_response(longest_curve(MAX_POINTS))
+    size = lambda_bytes(audience)
+    assert 4_000_000 < size < 5_000_000  # near the limit (the assumptions hold), and under it
+    assert len(to_csv(audience).encode()) < 5_000_000
+    one = route_response(longest_curve(MAX_COMPARE_POINTS))
+    both = compare(one, one)
+    assert 4_000_000 < lambda_bytes(both) < 5_000_000
