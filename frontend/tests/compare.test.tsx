@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Comparison } from '../src/api/types';
 import { App } from '../src/App';
 import { fakeApi, json, renderInApp, type Call } from './support/app';
-import { audience, sizedLayout, study } from './support/studies';
+import { audience, pointer, sizedLayout, study, xAt } from './support/studies';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -30,13 +30,6 @@ function compareApi() {
   };
 }
 
-function pointer(target: Element, x: number, y = 100) {
-  const ev = new MouseEvent('mousemove', { bubbles: true, clientX: x, clientY: y });
-  Object.defineProperty(ev, 'pageX', { value: x });
-  Object.defineProperty(ev, 'pageY', { value: y });
-  target.dispatchEvent(ev);
-}
-const xAt = (t: number) => 48 + (t / 3) * 736;
 
 let restoreLayout: () => void;
 beforeEach(() => {
@@ -62,19 +55,25 @@ describe('comparing two studies', () => {
     expect(screen.getByTestId('audience-strip').getAttribute('data-kind')).toBe('signed');
     expect(within(screen.getByTestId('audience-strip')).getByText('Difference (A − B)')).toBeTruthy();
     expect(screen.getByTestId('audience-strip').querySelectorAll('.recharts-line-curve')).toHaveLength(1);
+    // Each study's n in a strip of its own, as on the study page (not only in the hover readout).
+    const nStrip = screen.getByTestId('audience-n-strip');
+    expect(nStrip.getAttribute('data-kind')).toBe('count');
+    expect(within(nStrip).getByText('Viewers with a face (n)')).toBeTruthy();
+    expect([...nStrip.querySelectorAll('.audience-n-area .recharts-area-area')].map((p) => p.getAttribute('name'))).toEqual(['Trailer A', 'Trailer B']);
+    expect([...nStrip.querySelectorAll('.recharts-cartesian-axis-tick-value')].map((e) => e.textContent)).toEqual(['0', '2']);
 
     // The largest differences: +40% at 1.5 s first; the ones within 5 s of it are not repeated.
     const diffs = screen.getByTestId('compare-diffs');
     expect(within(diffs).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['0:01.5A 60% · B 20%+40%']);
 
-    await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, xAt(1.5)));
+    await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, 'mousemove', xAt(1.5)));
     const tip = await screen.findByTestId('audience-tooltip');
     expect(tip.querySelector('li[data-series="a"]')!.textContent).toBe('Trailer A60.0%95%: 40%–80% · n = 2');
     expect(tip.querySelector('li[data-series="b"]')!.textContent).toBe('Trailer B20.0%95%: 10%–30% · n = 2');
     expect(screen.getByTestId('tooltip-diff').textContent).toBe('Difference (A − B)+40%');
 
     // Where B has nobody there is no difference to show.
-    await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, xAt(2.5)));
+    await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, 'mousemove', xAt(2.5)));
     await waitFor(() => expect(screen.getByTestId('tooltip-diff').textContent).toBe('Difference (A − B)—'));
     client.clearTokens();
   });

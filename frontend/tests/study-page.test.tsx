@@ -7,7 +7,7 @@ import { App } from '../src/App';
 import { AddViewer } from '../src/components/study/AddViewer';
 import type { Uploader } from '../src/lib/useUpload';
 import { fakeApi, json, renderInApp, STATEMENT, type Call } from './support/app';
-import { audience, sizedLayout, study, STUDY_ID, viewer, VIEWER_1, VIEWER_2, VIEWER_3 } from './support/studies';
+import { audience, pointer, sizedLayout, study, STUDY_ID, viewer, VIEWER_1, VIEWER_2, VIEWER_3, xAt } from './support/studies';
 
 const CONTENT_URL = 'http://s3.test/content/trailer.mp4';
 const VIEWER_STATEMENT = {
@@ -74,17 +74,6 @@ async function openStudy(api = studyApi()) {
   await screen.findByTestId('audience-chart');
   return { api, client, calls, user };
 }
-
-/** A pointer event on a chart at (x, y) of its box (happy-dom has no pageX of its own). */
-function pointer(target: Element, type: 'mousemove' | 'click', x: number, y = 100) {
-  const ev = new MouseEvent(type, { bubbles: true, clientX: x, clientY: y });
-  Object.defineProperty(ev, 'pageX', { value: x });
-  Object.defineProperty(ev, 'pageY', { value: y });
-  target.dispatchEvent(ev);
-}
-
-/** The plot is 736 px wide from x = 48 (800 px box, the shared margins): the x of content time t of 3 s. */
-const xAt = (t: number) => 48 + (t / 3) * 736;
 
 let restoreLayout: () => void;
 beforeEach(() => {

@@ -37,12 +37,14 @@ export interface ChartLayer {
 }
 
 /**
- * The strip under the chart: `count`, how many viewers each layer stands on (a step area per layer);
- * `signed`, a difference from -1 to +1 around a zero line.
+ * A strip under the chart: `count`, how many viewers each layer stands on (a step area per layer);
+ * `signed`, a difference from -1 to +1 around a zero line. `testId` names its element (default
+ * `audience-strip`): a chart with two strips gives them apart.
  */
-export type Strip =
-  | { kind: 'count'; label: string; keys: { key: string; label: string; color: string }[] }
-  | { kind: 'signed'; key: string; label: string };
+export type Strip = { label: string; testId?: string } & (
+  | { kind: 'count'; keys: { key: string; label: string; color: string }[] }
+  | { kind: 'signed'; key: string }
+);
 
 /** The study chart's strip: the viewers with a face at each moment (the audience's top-level `n`). */
 export const N_COLOR = '#5b6670';
@@ -53,7 +55,8 @@ interface Props {
   duration: number;
   currentTime: number;
   onSeek: (t: number) => void;
-  strip: Strip;
+  /** The strips under the chart, top to bottom. */
+  strips: Strip[];
   /** The figure's accessible name. */
   label: string;
   /** A viewer drawn over the audience (dashed, `<key>__viewer` of each layer): their label. */
@@ -62,6 +65,13 @@ interface Props {
 
 const DIFF_COLOR = '#33404c';
 
+/**
+ * EmotionTimeline's margins less their 8 px tuck to the left: a signed strip's "+100%" needs that room
+ * (it was cut at the figure's edge). Every chart of the figure takes the same, so their plots stay aligned.
+ */
+const CHART_MARGIN = { ...MARGIN, left: 0 };
+const STRIP_CHART_MARGIN = { ...STRIP_MARGIN, left: 0 };
+
 function signedPercent(v: number, locale: string): string {
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' }).format(v);
 }
@@ -69,10 +79,11 @@ function signedPercent(v: number, locale: string): string {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Every layer at the hovered moment: mean, band, n (and the drilled viewer's value, and the difference). */
-export function AudienceReadout({ row, layers, strip, viewerLabel }: { row: BandRow; layers: ChartLayer[]; strip: Strip; viewerLabel?: string | null }) {
+export function AudienceReadout({ row, layers, strips, viewerLabel }: { row: BandRow; layers: ChartLayer[]; strips: Strip[]; viewerLabel?: string | null }) {
   const { t, locale } = useI18n();
   const sorted = [...layers].sort((a, b) => (num(row[b.key]) ?? -1) - (num(row[a.key]) ?? -1));
-  const diff = strip.kind === 'signed' ? num(row[strip.key]) : null;
+  const signed = strips.find((s) => s.kind === 'signed');
+  const diff = signed ? num(row[signed.key]) : null;
   return (
     <div className="chart-tooltip audience-tooltip" data-testid="audience-tooltip">
       <p className="chart-tooltip-title">
@@ -106,10 +117,10 @@ export function AudienceReadout({ row, layers, strip, viewerLabel }: { row: Band
             </li>
           );
         })}
-        {strip.kind === 'signed' && (
+        {signed && (
           <li className="chart-tooltip-valence" data-testid="tooltip-diff">
             <span className="chip-dot" style={{ background: DIFF_COLOR }} aria-hidden="true" />
-            <span className="chart-tooltip-name">{strip.label}</span>
+            <span className="chart-tooltip-name">{signed.label}</span>
             <span className="chart-tooltip-value">{diff == null ? t('common.none') : signedPercent(diff, locale)}</span>
           </li>
         )}
@@ -118,9 +129,9 @@ export function AudienceReadout({ row, layers, strip, viewerLabel }: { row: Band
   );
 }
 
-function ChartTooltip({ active, payload, layers, strip, viewerLabel, activeRef }: TooltipProps<number, string> & {
+function ChartTooltip({ active, payload, layers, strips, viewerLabel, activeRef }: TooltipProps<number, string> & {
   layers: ChartLayer[];
-  strip: Strip;
+  strips: Strip[];
   viewerLabel?: string | null;
   activeRef: MutableRefObject<BandRow | null>;
 }) {
@@ -130,17 +141,17 @@ function ChartTooltip({ active, payload, layers, strip, viewerLabel, activeRef }
   }
   const row = payload[0].payload as BandRow;
   activeRef.current = row;
-  return <AudienceReadout row={row} layers={layers} strip={strip} viewerLabel={viewerLabel} />;
+  return <AudienceReadout row={row} layers={layers} strips={strips} viewerLabel={viewerLabel} />;
 }
 
-const MainChart = memo(function MainChart({ rows, layers, end, onSeek, onPlotArea, activeRef, strip, viewerLabel, syncId }: {
+const MainChart = memo(function MainChart({ rows, layers, end, onSeek, onPlotArea, activeRef, strips, viewerLabel, syncId }: {
   rows: BandRow[];
   layers: ChartLayer[];
   end: number;
   onSeek: (t: number) => void;
   onPlotArea: (a: PlotArea) => void;
   activeRef: MutableRefObject<BandRow | null>;
-  strip: Strip;
+  strips: Strip[];
   viewerLabel?: string | null;
   syncId: string;
 }) {
@@ -148,11 +159,11 @@ const MainChart = memo(function MainChart({ rows, layers, end, onSeek, onPlotAre
   const ticks = useMemo(() => timeTicks(end), [end]);
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart accessibilityLayer data={rows} margin={MARGIN} syncId={syncId} onClick={seekHandler(onSeek)} style={{ cursor: 'pointer' }}>
+      <ComposedChart accessibilityLayer data={rows} margin={CHART_MARGIN} syncId={syncId} onClick={seekHandler(onSeek)} style={{ cursor: 'pointer' }}>
         <CartesianGrid stroke="#e6eaee" strokeDasharray="3 3" />
         <XAxis dataKey="t" type="number" domain={[0, end]} ticks={ticks} tickFormatter={(v: number) => formatTick(v, locale)} tick={AXIS_TICK} stroke={AXIS_STROKE} />
         <YAxis domain={[0, 1]} ticks={[0, 0.25, 0.5, 0.75, 1]} tickFormatter={(v: number) => formatPercent(v, locale)} tick={AXIS_TICK} stroke={AXIS_STROKE} width={Y_AXIS_WIDTH} />
-        <Tooltip content={<ChartTooltip layers={layers} strip={strip} viewerLabel={viewerLabel} activeRef={activeRef} />} isAnimationActive={false} />
+        <Tooltip content={<ChartTooltip layers={layers} strips={strips} viewerLabel={viewerLabel} activeRef={activeRef} />} isAnimationActive={false} />
         {layers.map((l) => (
           <Area
             key={`band-${l.key}`}
@@ -222,7 +233,7 @@ const StripChart = memo(function StripChart({ rows, strip, end, onSeek, onPlotAr
   }, [rows, counts]);
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={STRIP_MARGIN} syncId={syncId} onClick={seekHandler(onSeek)} style={{ cursor: 'pointer' }}>
+      <ComposedChart data={rows} margin={STRIP_CHART_MARGIN} syncId={syncId} onClick={seekHandler(onSeek)} style={{ cursor: 'pointer' }}>
         <CartesianGrid stroke="#e6eaee" strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="t" type="number" domain={[0, end]} hide />
         {strip.kind === 'count' ? (
@@ -257,20 +268,42 @@ const StripChart = memo(function StripChart({ rows, strip, end, onSeek, onPlotAr
   );
 });
 
+/** One strip under the chart, titled, with its own playback cursor. */
+function StripFigure({ rows, strip, end, currentTime, onSeek, syncId, titleId }: {
+  rows: BandRow[];
+  strip: Strip;
+  end: number;
+  currentTime: number;
+  onSeek: (t: number) => void;
+  syncId: string;
+  titleId: string;
+}) {
+  const [plot, onPlotArea] = usePlotArea();
+  return (
+    <div className="audience-strip" data-testid={strip.testId ?? 'audience-strip'} data-kind={strip.kind}>
+      <p className="valence-title" id={titleId}>
+        {strip.label}
+      </p>
+      <div className="chart-box chart-strip" role="img" aria-labelledby={titleId} onMouseDown={keepFocus}>
+        <StripChart rows={rows} strip={strip} end={end} onSeek={onSeek} onPlotArea={onPlotArea} syncId={syncId} />
+        <Cursor plot={plot} end={end} time={currentTime} />
+      </div>
+    </div>
+  );
+}
+
 /**
- * The audience over the content's time: each layer's mean as a line over its 95% band, and a strip under it
- * (how many viewers each moment stands on, or a difference). Hover reads every layer at that moment, a click
+ * The audience over the content's time: each layer's mean as a line over its 95% band, and strips under it
+ * (how many viewers each moment stands on, a difference). Hover reads every layer at that moment, a click
  * (or Enter on the focused chart) seeks the content video, and a playback cursor follows it as an HTML
  * overlay, so playing never redraws a chart (the ideas and helpers of EmotionTimeline).
  */
-export const AudienceChart = memo(function AudienceChart({ rows, layers, duration, currentTime, onSeek, strip, label, viewerLabel }: Props) {
+export const AudienceChart = memo(function AudienceChart({ rows, layers, duration, currentTime, onSeek, strips, label, viewerLabel }: Props) {
   const { t } = useI18n();
   const syncId = `audience-${useId()}`;
   const activeRef = useRef<BandRow | null>(null);
   const [plot, onPlotArea] = usePlotArea();
-  const [stripPlot, onStripPlotArea] = usePlotArea();
   const end = Math.max(duration, rows.length ? rows[rows.length - 1].t : 0) || 1;
-  const stripTitle = `${syncId}-strip`;
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
     if ((e.key === 'Enter' || e.key === ' ') && activeRef.current) {
@@ -282,18 +315,12 @@ export const AudienceChart = memo(function AudienceChart({ rows, layers, duratio
   return (
     <figure className="chart-figure audience-figure" role="figure" aria-label={label}>
       <div className="chart-box chart-audience" onKeyDown={onKeyDown} onMouseDown={keepFocus} data-testid="audience-chart">
-        <MainChart rows={rows} layers={layers} end={end} onSeek={onSeek} onPlotArea={onPlotArea} activeRef={activeRef} strip={strip} viewerLabel={viewerLabel} syncId={syncId} />
+        <MainChart rows={rows} layers={layers} end={end} onSeek={onSeek} onPlotArea={onPlotArea} activeRef={activeRef} strips={strips} viewerLabel={viewerLabel} syncId={syncId} />
         <Cursor plot={plot} end={end} time={currentTime} />
       </div>
-      <div className="audience-strip" data-testid="audience-strip" data-kind={strip.kind}>
-        <p className="valence-title" id={stripTitle}>
-          {strip.label}
-        </p>
-        <div className="chart-box chart-strip" role="img" aria-labelledby={stripTitle} onMouseDown={keepFocus}>
-          <StripChart rows={rows} strip={strip} end={end} onSeek={onSeek} onPlotArea={onStripPlotArea} syncId={syncId} />
-          <Cursor plot={stripPlot} end={end} time={currentTime} />
-        </div>
-      </div>
+      {strips.map((strip, i) => (
+        <StripFigure key={strip.testId ?? i} rows={rows} strip={strip} end={end} currentTime={currentTime} onSeek={onSeek} syncId={syncId} titleId={`${syncId}-strip-${i}`} />
+      ))}
       <ul className="audience-legend" aria-label={t('study.legend')}>
         {layers.map((l) => (
           <li key={l.key}>

@@ -7,7 +7,7 @@ import { useEmotionLabel } from '../components/EmotionChip';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useI18n } from '../i18n';
-import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, largestDifferences, stepFor } from '../lib/audience';
+import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, countKey, largestDifferences, stepFor } from '../lib/audience';
 import { formatPercent, formatTime } from '../lib/format';
 
 /** The two studies' colours (apart from each other and readable on white). */
@@ -76,7 +76,19 @@ export function ComparePage() {
     ],
     [studyA?.title, studyB?.title],
   );
-  const strip: Strip = useMemo(() => ({ kind: 'signed', key: 'diff', label: t('compare.difference') }), [t]);
+  // Under the curves: how many viewers each study's mean stands on (as on the study page), then A - B.
+  const strips: Strip[] = useMemo(
+    () => [
+      {
+        kind: 'count',
+        testId: 'audience-n-strip',
+        label: t('study.nStrip'),
+        keys: layers.map((l) => ({ key: countKey(l.key), label: l.label, color: l.color })),
+      },
+      { kind: 'signed', key: 'diff', label: t('compare.difference') },
+    ],
+    [t, layers],
+  );
   const duration = cmp ? cmp.t[cmp.t.length - 1] ?? 0 : 0;
 
   return (
@@ -142,7 +154,7 @@ export function ComparePage() {
                 duration={duration}
                 currentTime={currentTime}
                 onSeek={setCurrentTime}
-                strip={strip}
+                strips={strips}
                 label={t('compare.chartTitle', { series: name(shown) })}
               />
               <h3>{t('compare.largest')}</h3>

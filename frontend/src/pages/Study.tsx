@@ -151,8 +151,8 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   const rows = useMemo(() => (curve ? audienceRows(curve, series, own) : []), [curve, series, own]);
   const layers: ChartLayer[] = useMemo(() => series.map((s) => ({ key: s, label: name(s), color: emotionColor(s) })), [series, name]);
   const anyone = curve ? curve.n.some((n) => n > 0) : false;
-  const strip: Strip = useMemo(
-    () => ({ kind: 'count', label: t('study.nStrip'), keys: [{ key: 'n', label: 'n', color: N_COLOR }] }),
+  const strips: Strip[] = useMemo(
+    () => [{ kind: 'count', label: t('study.nStrip'), keys: [{ key: 'n', label: 'n', color: N_COLOR }] }],
     [t],
   );
   const doneViewers = viewers?.filter((v) => v.status === 'done') ?? [];
@@ -277,7 +277,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
                 duration={curve.duration || study.content.duration}
                 currentTime={currentTime}
                 onSeek={seek}
-                strip={strip}
+                strips={strips}
                 label={t('study.audience')}
                 viewerLabel={own ? own.label || selectedViewer?.label || null : null}
               />

@@ -102,3 +102,17 @@ export function sizedLayout(width = 800, height = 300): () => void {
     }
   };
 }
+
+/** A pointer event on a chart at (x, y) of its box (happy-dom has no pageX of its own). */
+export function pointer(target: Element, type: 'mousemove' | 'click', x: number, y = 100) {
+  const ev = new MouseEvent(type, { bubbles: true, clientX: x, clientY: y });
+  Object.defineProperty(ev, 'pageX', { value: x });
+  Object.defineProperty(ev, 'pageY', { value: y });
+  target.dispatchEvent(ev);
+}
+
+/**
+ * The x of content time `t` on an audience chart of `duration` s in sizedLayout's 800 px box: the plot runs
+ * from x = 56 (the 56 px value axis, no left margin) to 16 px before the right edge.
+ */
+export const xAt = (t: number, duration = 3) => 56 + (t / duration) * 728;
