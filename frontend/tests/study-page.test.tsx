@@ -178,9 +178,48 @@ describe('study page: the audience curve', () => {
     await waitFor(() => expect(screen.getByTestId('viewers-included').textContent).toContain('Mean of 3 analysed viewers'));
     expect(audienceCalls()).toBe(2);
     expect(screen.getByTestId('study-meta').textContent).toContain('3 of 3 analysed');
-    const viewerPolls = calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length;
-    await act(() => vi.advanceTimersByTimeAsync(20_000));
-    expect(calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length).toBe(viewerPolls); // all done: no more polling
+    const viewerPolls = () => calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length;
+    const before = viewerPolls();
+    await act(() => vi.advanceTimersByTimeAsync(9_000));
+    expect(viewerPolls()).toBe(before); // all done: only the gentle polling, every 10 s
+    await act(() => vi.advanceTimersByTimeAsync(11_000));
+    expect(viewerPolls()).toBe(before + 2);
+    client.clearTokens();
+  });
+
+  it('with nobody analysed, polls gently while the page is shown: an invited viewer who joins later appears', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const api = studyApi();
+    api.state.viewers = [];
+    const { client, calls } = await openStudy(api);
+    expect(await screen.findByText('No viewers yet.')).toBeTruthy();
+    const viewerPolls = () => calls.filter((c) => c.path === `/studies/${STUDY_ID}/viewers`).length;
+    const first = viewerPolls();
+    await act(() => vi.advanceTimersByTimeAsync(9_000));
+    expect(viewerPolls()).toBe(first);
+    await act(() => vi.advanceTimersByTimeAsync(1_000));
+    expect(viewerPolls()).toBe(first + 1);
+
+    // A hidden tab asks nothing, however long; the viewer who joined meanwhile shows once it is shown again.
+    const visibility = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    act(() => void document.dispatchEvent(new Event('visibilitychange')));
+    api.state.viewers = [viewer({ id: VIEWER_3, label: 'Viewer 3', status: 'pending_upload', progress: { done: 0, total: 0 } })];
+    await act(() => vi.advanceTimersByTimeAsync(60_000));
+    expect(viewerPolls()).toBe(first + 1);
+    expect(document.querySelector(`tr[data-viewer="${VIEWER_3}"]`)).toBeNull();
+    visibility.mockReturnValue('visible');
+    act(() => void document.dispatchEvent(new Event('visibilitychange')));
+    await waitFor(() => expect(document.querySelector(`tr[data-viewer="${VIEWER_3}"]`)).not.toBeNull());
+    expect(viewerPolls()).toBe(first + 2); // at once, not after another 10 s
+
+    // Once its recording is analysed, the polling is quick again (2 s), and the study's counts follow.
+    api.state.viewers = [{ ...api.state.viewers[0], status: 'processing', progress: { done: 0, total: 2 } }];
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    await waitFor(() => expect(screen.getByText('Analysing: 0 of 2 segments')).toBeTruthy());
+    const quick = viewerPolls();
+    await act(() => vi.advanceTimersByTimeAsync(2_000));
+    expect(viewerPolls()).toBe(quick + 1);
+    expect(screen.getByTestId('study-meta').textContent).toContain('0 of 1 analysed');
     client.clearTokens();
   });
 

@@ -14,12 +14,16 @@ import { audienceRows, groupSeries, hasReactionSeries, stepFor, type SeriesGroup
 import { downloadBlob } from '../lib/download';
 import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatNumber, formatPercent, formatTime } from '../lib/format';
+import { usePageVisible } from '../lib/usePageVisible';
 import { usePoll } from '../lib/usePoll';
 
 const ANALYSING = new Set(['queued', 'processing']);
-/** How often the viewers are refreshed while one is analysed, and while one may still upload. */
+/**
+ * How often the viewers are refreshed while the page is shown: often while one is analysed, gently
+ * otherwise (an invited viewer may join at any time, also when nobody has yet or everyone is analysed).
+ */
 const POLL_ANALYSING_MS = 2000;
-const POLL_WAITING_MS = 10_000;
+const POLL_IDLE_MS = 10_000;
 
 /** The top moments of the audience: each seeks the content there. */
 function Moments({ moments, onSeek }: { moments: AudienceMoment[]; onSeek: (t: number) => void }) {
@@ -92,17 +96,23 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   }, [client, study.id]);
   useEffect(loadViewers, [loadViewers]);
 
-  // Refresh the viewers while one is analysed (or may still upload); the curve follows their statuses.
+  // Refresh the viewers while the page is shown (and at once when it is shown again); the curve follows
+  // their statuses.
+  const visible = usePageVisible();
   const analysing = viewers?.some((v) => ANALYSING.has(v.status)) ?? false;
-  const waiting = viewers?.some((v) => v.status === 'pending_upload') ?? false;
-  const interval = analysing ? POLL_ANALYSING_MS : POLL_WAITING_MS;
+  const interval = analysing ? POLL_ANALYSING_MS : POLL_IDLE_MS;
   const { error: pollError } = usePoll(
-    analysing || waiting,
+    visible,
     `${study.id}:${interval}`,
     () => client.listViewers(study.id),
     (r) => setViewers(r.items),
     interval,
   );
+  const wasVisible = useRef(visible);
+  useEffect(() => {
+    if (visible && !wasVisible.current) client.listViewers(study.id).then((r) => setViewers(r.items), () => undefined);
+    wasVisible.current = visible;
+  }, [client, study.id, visible]);
 
   // Any change of a viewer's status or offset (an analysis ended, one was removed) makes a new curve.
   const fingerprint = viewers?.map((v) => `${v.id}:${v.status}:${v.offset}`).join('|') ?? null;
