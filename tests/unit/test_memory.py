@@ -12,4 +12,3 @@ def test_the_threshold_is_pinned_on_glibc_once() -> None:
     assert pinned is (platform.libc_ver()[0] == "glibc")
     assert memory.pin_mmap_threshold() is pinned  # cached: one mallopt call per process
     assert memory.pin_mmap_threshold.cache_info().currsize == 1
-
