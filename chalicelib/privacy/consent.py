@@ -8,6 +8,7 @@ always be shown again. A new text gets a new version; only the current one is ac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,22 +40,39 @@ def statement(version: str) -> dict[str, Any]:
     return {"version": version, "statements": dict(texts)}
 
 
-def parse(body: dict[str, Any], version: str, now: datetime | None = None) -> dict[str, Any]:
-    """The consent record of a new upload, from the request's `consent` object; 400 when it is missing,
-    not given, for another statement than the current one, or in a language we do not show."""
+@dataclass(frozen=True)
+class Refusals:
+    """What a refused consent says: none given (`missing`), or given to another statement than the current
+    one (`outdated`, where `{version}` stands for the current version). Clients show these messages."""
+
+    missing: str
+    outdated: str
+
+
+#: The refusals of an upload's consent (POST /videos).
+UPLOAD_REFUSALS = Refusals(
+    missing=(
+        "every upload needs the consent of the people filmed: send "
+        '"consent": {"given": true, "text_version", "language"} (GET /consent has the statement)'
+    ),
+    outdated="the consent statement accepted must be the current one, version {version} (GET /consent)",
+)
+
+
+def parse(
+    body: dict[str, Any],
+    version: str,
+    now: datetime | None = None,
+    refusals: Refusals = UPLOAD_REFUSALS,
+) -> dict[str, Any]:
+    """The consent record of a new upload (or viewer: its own `refusals`), from the request's `consent`
+    object for the statement `version`; 400 when it is missing or not given (`consent_required`), for another
+    statement than the current one (`consent_version_unknown`), or in a language we do not show."""
     consent = body.get("consent")
     if not isinstance(consent, dict) or consent.get("given") is not True:
-        raise BadRequest(
-            "every upload needs the consent of the people filmed: send "
-            '"consent": {"given": true, "text_version", "language"} (GET /consent has the statement)',
-            code="consent_required",
-        )
-    text_version = consent.get("text_version")
-    if text_version != version:
-        raise BadRequest(
-            f"the consent statement accepted must be the current one, version {version} (GET /consent)",
-            code="consent_version_unknown",
-        )
+        raise BadRequest(refusals.missing, code="consent_required")
+    if consent.get("text_version") != version:
+        raise BadRequest(refusals.outdated.format(version=version), code="consent_version_unknown")
     language = consent.get("language")
     if language not in LANGUAGES:
         raise BadRequest(f"'consent.language' must be one of {', '.join(LANGUAGES)}", code="bad_request")

@@ -8,11 +8,10 @@ stored in the viewer's video record (`consent`), so it is shown, exported and er
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import BadRequest
-from chalicelib.privacy.consent import LANGUAGES
+from chalicelib.privacy import consent
 
 #: The statement new viewers accept.
 VERSION = "viewer-2026-12-07"
@@ -39,29 +38,18 @@ def statement() -> dict[str, Any]:
     return {"version": VERSION, "statements": dict(STATEMENTS[VERSION])}
 
 
+#: The refusals of a viewer's consent (POST /studies/{id}/viewers, POST /invite/viewers).
+REFUSALS = consent.Refusals(
+    missing=(
+        "a viewer is filmed only with their own consent: send "
+        '"consent": {"given": true, "text_version", "language"} for the viewer statement '
+        "(GET /consent, `viewer`; GET /invite, `consent`)"
+    ),
+    outdated="the viewer statement accepted must be the current one, version {version}",
+)
+
+
 def parse(body: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    """The consent record of a new viewer from the request's `consent` object; 400 when it is missing,
-    not given, for another statement than the current one, or in a language we do not show."""
-    consent = body.get("consent")
-    if not isinstance(consent, dict) or consent.get("given") is not True:
-        raise BadRequest(
-            "a viewer is filmed only with their own consent: send "
-            '"consent": {"given": true, "text_version", "language"} for the viewer statement '
-            "(GET /consent, `viewer`; GET /invite, `consent`)",
-            code="consent_required",
-        )
-    if consent.get("text_version") != VERSION:
-        raise BadRequest(
-            f"the viewer statement accepted must be the current one, version {VERSION}",
-            code="consent_version_unknown",
-        )
-    language = consent.get("language")
-    if language not in LANGUAGES:
-        raise BadRequest(f"'consent.language' must be one of {', '.join(LANGUAGES)}", code="bad_request")
-    when = now or datetime.now(UTC)
-    return {
-        "given": True,
-        "text_version": VERSION,
-        "language": language,
-        "recorded_at": when.replace(microsecond=when.microsecond // 1000 * 1000),
-    }
+    """The consent record of a new viewer from the request's `consent` object, for the current viewer
+    statement; 400 as for an upload's consent (chalicelib/privacy/consent.py), in the viewer's words."""
+    return consent.parse(body, VERSION, now, REFUSALS)
