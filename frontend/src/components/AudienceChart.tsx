@@ -14,7 +14,7 @@ import {
 } from 'recharts';
 import { useI18n } from '../i18n';
 import { bandKey, countKey, highKey, lowKey, viewerKey, type BandRow } from '../lib/audience';
-import { formatNumber, formatPercent, formatTick, formatTime, timeTicks } from '../lib/format';
+import { formatNumber, formatPercent, formatSignedPercent, formatTick, formatTime, timeTicks } from '../lib/format';
 import {
   AXIS_STROKE,
   AXIS_TICK,
@@ -72,10 +72,6 @@ const DIFF_COLOR = '#33404c';
 const CHART_MARGIN = { ...MARGIN, left: 0 };
 const STRIP_CHART_MARGIN = { ...STRIP_MARGIN, left: 0 };
 
-function signedPercent(v: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' }).format(v);
-}
-
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Every layer at the hovered moment: mean, band, n (and the drilled viewer's value, and the difference). */
@@ -121,7 +117,7 @@ export function AudienceReadout({ row, layers, strips, viewerLabel }: { row: Ban
           <li className="chart-tooltip-valence" data-testid="tooltip-diff">
             <span className="chip-dot" style={{ background: DIFF_COLOR }} aria-hidden="true" />
             <span className="chart-tooltip-name">{signed.label}</span>
-            <span className="chart-tooltip-value">{diff == null ? t('common.none') : signedPercent(diff, locale)}</span>
+            <span className="chart-tooltip-value">{diff == null ? t('common.none') : formatSignedPercent(diff, locale)}</span>
           </li>
         )}
       </ul>
@@ -239,7 +235,7 @@ const StripChart = memo(function StripChart({ rows, strip, end, onSeek, onPlotAr
         {strip.kind === 'count' ? (
           <YAxis domain={[0, maxN]} ticks={[0, maxN]} allowDecimals={false} interval={0} tickFormatter={(v: number) => formatNumber(v, locale)} tick={AXIS_TICK} stroke={AXIS_STROKE} width={Y_AXIS_WIDTH} />
         ) : (
-          <YAxis domain={[-1, 1]} ticks={[-1, 0, 1]} interval={0} tickFormatter={(v: number) => signedPercent(v, locale)} tick={AXIS_TICK} stroke={AXIS_STROKE} width={Y_AXIS_WIDTH} />
+          <YAxis domain={[-1, 1]} ticks={[-1, 0, 1]} interval={0} tickFormatter={(v: number) => formatSignedPercent(v, locale)} tick={AXIS_TICK} stroke={AXIS_STROKE} width={Y_AXIS_WIDTH} />
         )}
         {strip.kind === 'signed' && <ReferenceLine y={0} stroke="#8a96a3" />}
         <Tooltip content={() => null} isAnimationActive={false} />

@@ -21,6 +21,19 @@ export function LanguageSelect() {
   );
 }
 
+/** The logo and the name, inside the top bar's brand (a link in the app, plain text on the viewer page). */
+export function BrandMark() {
+  return (
+    <>
+      <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+        <rect width="32" height="32" rx="8" fill="currentColor" />
+        <path d="M5 20 L11 13 L16 18 L21 9 L27 15" fill="none" stroke="#f2b632" strokeWidth="3" strokeLinecap="round" strokeLinejoin="round" />
+      </svg>
+      <span>Emotionfy</span>
+    </>
+  );
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const { phase, user, signOut } = useAuth();
   const { t } = useI18n();
@@ -33,11 +46,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </a>
       <header className="topbar">
         <Link to={signedIn ? '/' : '/signin'} className="brand" aria-label="Emotionfy">
-          <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
-            <rect width="32" height="32" rx="8" fill="currentColor" />
-            <path d="M5 20 L11 13 L16 18 L21 9 L27 15" fill="none" stroke="#f2b632" strokeWidth="3" strokeLinecap="round" strokeLinejoin="round" />
-          </svg>
-          <span>Emotionfy</span>
+          <BrandMark />
         </Link>
         {signedIn && (
           <nav aria-label={t('nav.main')} className="nav">

@@ -1,5 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
-import { useLocation } from 'react-router-dom';
+import { Link, useLocation } from 'react-router-dom';
 
 let lastPath: string | null = null;
 
@@ -25,5 +25,14 @@ export function PageHeading({ children, className, id }: { children: ReactNode; 
     <h1 ref={ref} id={id} tabIndex={-1} className={className}>
       {children}
     </h1>
+  );
+}
+
+/** "← back" above a page's heading, to the list the page belongs to. */
+export function BackLink({ to, children }: { to: string; children: ReactNode }) {
+  return (
+    <Link to={to} className="back-link">
+      ← {children}
+    </Link>
   );
 }

@@ -1,17 +1,18 @@
 import { useEffect, useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { ApiError } from '../api/client';
 import type { Video } from '../api/types';
 import { useClient } from '../auth';
-import { errorText, useI18n } from '../i18n';
-import { useConsent } from '../lib/useConsent';
-import { formatBytes, formatPercent } from '../lib/format';
+import { useI18n } from '../i18n';
+import { useConsent, useConsentBox } from '../lib/useConsent';
+import { formatBytes } from '../lib/format';
 import { usePollVideo } from '../lib/usePollVideo';
 import { useRetryVideo } from '../lib/useRetryVideo';
 import { useUpload, type Backend, type Uploader } from '../lib/useUpload';
-import { ProgressBar } from './ProgressBar';
-import { ErrorState, Loading, PollError } from './States';
+import { useFileProblemText } from '../lib/useVideoFileChoice';
+import { ConsentFieldset } from './ConsentFieldset';
+import { ErrorNotice, ErrorState, PollError } from './States';
 import { StatusBadge } from './StatusBadge';
+import { UploadProgress } from './UploadProgress';
 import { AnalysisProgress, canRetry, failureReason } from './VideoProgress';
 
 interface Props {
@@ -33,13 +34,15 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
   const [title, setTitle] = useState('');
   const [backend, setBackend] = useState<Backend>('onnx');
   const [dragging, setDragging] = useState(false);
-  const [consented, setConsented] = useState(false);
   const consent = useConsent(client);
   // The API's upload limit as /config.json states it: checked here first (none stated: the API checks).
   const maxBytes = client.limits.maxUploadBytes;
   const upload = useUpload(client, maxBytes, { onCreated: onVideo, onRemoved, uploader });
   const { video, setVideo, error: pollError } = usePollVideo(client, upload.created);
   const { retry, retrying, retryError } = useRetryVideo(client, upload.setCreated);
+  // The statement changed since it was shown: the new one is shown, to be accepted again.
+  const [consented, setConsented] = useConsentBox(consent.reload, upload.error);
+  const problemText = useFileProblemText();
 
   useEffect(() => {
     if (video) onVideo(video);
@@ -48,15 +51,6 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
   useEffect(() => {
     onTracking(video?.id ?? null);
   }, [video?.id, onTracking]);
-
-  // The statement changed since it was shown: show the new one, to be accepted again.
-  const { reload: reloadConsent } = consent;
-  useEffect(() => {
-    if (upload.error instanceof ApiError && upload.error.code === 'consent_version_unknown') {
-      setConsented(false);
-      reloadConsent();
-    }
-  }, [upload.error, reloadConsent]);
 
   function clearInput() {
     if (inputRef.current) inputRef.current.value = '';
@@ -88,35 +82,14 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
     clearInput();
   }
 
-  const problem = upload.problem;
-  const fileError =
-    problem?.kind === 'notVideo'
-      ? t('upload.notVideo')
-      : problem?.kind === 'tooLarge' && maxBytes != null
-        ? t('upload.tooLarge', { size: formatBytes(problem.size ?? 0, locale), limit: formatBytes(maxBytes, locale) })
-        : problem?.kind === 'needFile'
-          ? t('upload.needFile')
-          : null;
+  const fileError = upload.problem ? problemText(upload.problem.kind, upload.problem.size) : null;
   const { progress, error } = upload;
   const tracking = video && !progress;
   return (
     <section className="panel upload" aria-labelledby="upload-title">
       <h2 id="upload-title">{t('upload.title')}</h2>
       {progress ? (
-        <>
-          <ProgressBar
-            value={progress.loaded}
-            max={progress.total}
-            label={t('upload.progressLabel')}
-            text={t('upload.uploading', { percent: formatPercent(progress.total ? progress.loaded / progress.total : 0, locale) })}
-            phase="uploading"
-          />
-          <div className="actions">
-            <button type="button" className="btn btn-secondary" onClick={upload.cancel}>
-              {t('upload.cancel')}
-            </button>
-          </div>
-        </>
+        <UploadProgress progress={progress} onCancel={upload.cancel} />
       ) : tracking ? (
         <div className="tracking">
           <p className="tracking-title">
@@ -218,35 +191,17 @@ export function UploadPanel({ onVideo, onRemoved, onTracking, uploader }: Props)
               ))}
             </fieldset>
           </div>
-          <fieldset className="field consent">
-            <legend>{t('consent.title')}</legend>
-            {consent.statement ? (
-              <>
-                <p className="consent-statement" id={`${fileId}-consent`}>
-                  {consent.statement.statements[locale] ?? consent.statement.statements.en}
-                </p>
-                <label className="checkbox">
-                  <input
-                    type="checkbox"
-                    checked={consented}
-                    aria-describedby={`${fileId}-consent`}
-                    onChange={(e) => setConsented(e.target.checked)}
-                  />
-                  {t('consent.agree')}
-                </label>
-                <p className="muted small">{t('consent.version', { version: consent.statement.version })}</p>
-              </>
-            ) : consent.error != null ? (
-              <ErrorState error={consent.error} onRetry={consent.reload} />
-            ) : (
-              <Loading />
-            )}
-          </fieldset>
-          {error != null && (
-            <p className="notice notice-error" role="alert">
-              {errorText(error, t)}
-            </p>
-          )}
+          <ConsentFieldset
+            id={fileId}
+            legend={t('consent.title')}
+            agree={t('consent.agree')}
+            statement={consent.statement}
+            checked={consented}
+            onCheck={setConsented}
+            error={consent.error}
+            onRetry={consent.reload}
+          />
+          {error != null && <ErrorNotice error={error} />}
           <button type="submit" className="btn btn-primary" disabled={!consent.statement || !consented}>
             {t('upload.submit')}
           </button>

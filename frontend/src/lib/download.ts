@@ -8,3 +8,8 @@ export function downloadBlob(blob: Blob, filename: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** `value` as an indented JSON file. */
+export function downloadJson(value: unknown, filename: string): void {
+  downloadBlob(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }), filename);
+}

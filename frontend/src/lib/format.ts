@@ -102,6 +102,11 @@ export function formatSigned(value: number | null | undefined, locale: string): 
   }).format(value);
 }
 
+/** A difference of shares as a signed whole percent ("+40%", "-5%", "0%"). */
+export function formatSignedPercent(value: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' }).format(value);
+}
+
 export function formatBytes(bytes: number, locale: string): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let v = bytes;

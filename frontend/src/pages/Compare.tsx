@@ -1,23 +1,22 @@
 import { useCallback, useEffect, useId, useMemo, useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
-import type { Comparison, Study } from '../api/types';
+import { useSearchParams } from 'react-router-dom';
+import type { Comparison } from '../api/types';
 import { useClient } from '../auth';
 import { AudienceChart, type ChartLayer, type Strip } from '../components/AudienceChart';
 import { useEmotionLabel } from '../components/EmotionChip';
-import { PageHeading, usePageTitle } from '../components/PageHeading';
+import { MomentButton } from '../components/MomentButton';
+import { BackLink, PageHeading, usePageTitle } from '../components/PageHeading';
+import { RecordSelect } from '../components/RecordSelect';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useI18n } from '../i18n';
 import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, countKey, largestDifferences, stepFor } from '../lib/audience';
-import { formatPercent, formatTime } from '../lib/format';
+import { formatPercent, formatSignedPercent } from '../lib/format';
+import { useLoad } from '../lib/useLoad';
 
 /** The two studies' colours (apart from each other and readable on white). */
 const COLOR_A = '#2f6db5';
 const COLOR_B = '#c0561a';
 const ALL_SERIES = [...EXPRESSION_SERIES, ...REACTION_GROUP_SERIES];
-
-function signed(v: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' }).format(v);
-}
 
 /**
  * /studies/compare?a=&b=: two studies' audiences of one series on one timeline, each mean with its 95%
@@ -33,17 +32,12 @@ export function ComparePage() {
   const a = params.get('a') ?? '';
   const b = params.get('b') ?? '';
   const [series, setSeries] = useState(params.get('series') ?? 'happy');
-  const [studies, setStudies] = useState<Study[] | null>(null);
-  const [listError, setListError] = useState<unknown>(null);
   const [cmp, setCmp] = useState<Comparison | null>(null);
   const [cmpError, setCmpError] = useState<unknown>(null);
   const [currentTime, setCurrentTime] = useState(0);
 
-  const loadList = useCallback(() => {
-    setListError(null);
-    client.listStudies().then((p) => setStudies(p.items), setListError);
-  }, [client]);
-  useEffect(loadList, [loadList]);
+  const list = useLoad(useCallback(() => client.listStudies().then((p) => p.items), [client]));
+  const studies = list.value;
 
   const studyA = studies?.find((s) => s.id === a);
   const studyB = studies?.find((s) => s.id === b);
@@ -94,15 +88,13 @@ export function ComparePage() {
   return (
     <div className="stack">
       <div className="page-head">
-        <Link to="/studies" className="back-link">
-          ← {t('studies.back')}
-        </Link>
+        <BackLink to="/studies">{t('studies.back')}</BackLink>
         <PageHeading>{t('compare.title')}</PageHeading>
         <p className="muted">{t('compare.lead')}</p>
       </div>
       <section className="panel" aria-label={t('compare.pick')}>
-        {listError != null ? (
-          <ErrorState error={listError} onRetry={loadList} />
+        {list.error != null ? (
+          <ErrorState error={list.error} onRetry={list.reload} />
         ) : !studies ? (
           <Loading />
         ) : studies.length < 2 ? (
@@ -115,14 +107,13 @@ export function ComparePage() {
                   <span className="chip-dot" style={{ background: key === 'a' ? COLOR_A : COLOR_B }} aria-hidden="true" />{' '}
                   {t(key === 'a' ? 'compare.studyA' : 'compare.studyB')}
                 </label>
-                <select id={`${id}-${key}`} value={key === 'a' ? a : b} onChange={(e) => pick(key, e.target.value)}>
-                  <option value="">{t('compare.choose')}</option>
-                  {studies.map((s) => (
-                    <option key={s.id} value={s.id}>
-                      {s.title}
-                    </option>
-                  ))}
-                </select>
+                <RecordSelect
+                  id={`${id}-${key}`}
+                  value={key === 'a' ? a : b}
+                  onChange={(v) => pick(key, v)}
+                  none={t('compare.choose')}
+                  items={studies.map((s) => ({ id: s.id, name: s.title }))}
+                />
               </div>
             ))}
             <div className="field">
@@ -164,16 +155,15 @@ export function ComparePage() {
                 <ol className="compare-diffs" data-testid="compare-diffs">
                   {diffs.map((d) => (
                     <li key={d.t}>
-                      <button type="button" className="moment" style={{ ['--accent' as string]: d.diff >= 0 ? COLOR_A : COLOR_B }} onClick={() => setCurrentTime(d.t)}>
-                        <span className="moment-time">{formatTime(d.t, locale)}</span>
+                      <MomentButton t={d.t} color={d.diff >= 0 ? COLOR_A : COLOR_B} onSeek={setCurrentTime}>
                         <span>
                           {t('compare.diffAt', {
                             a: formatPercent(d.a, locale),
                             b: formatPercent(d.b, locale),
                           })}
                         </span>
-                        <span className="moment-score">{signed(d.diff, locale)}</span>
-                      </button>
+                        <span className="moment-score">{formatSignedPercent(d.diff, locale)}</span>
+                      </MomentButton>
                     </li>
                   ))}
                 </ol>

@@ -1,17 +1,20 @@
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
+import { useParams } from 'react-router-dom';
 import type { Analysis, Video } from '../api/types';
 import { useClient } from '../auth';
 import { AttentionCard } from '../components/AttentionCard';
 import { DistributionChart } from '../components/DistributionChart';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
 import { EmotionTimeline, type TimelineView } from '../components/EmotionTimeline';
-import { PageHeading, usePageTitle } from '../components/PageHeading';
+import { ExportButtons } from '../components/ExportButtons';
+import { MediaPlayer, useVideoClock } from '../components/MediaPlayer';
+import { MomentButton } from '../components/MomentButton';
+import { BackLink, PageHeading, usePageTitle } from '../components/PageHeading';
+import { Segmented } from '../components/Segmented';
 import { ErrorState, Loading, PollError } from '../components/States';
 import { AnalysisProgress, canRetry, failureReason } from '../components/VideoProgress';
 import { StatusBadge } from '../components/StatusBadge';
 import { useI18n } from '../i18n';
-import { downloadBlob } from '../lib/download';
 import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatNumber, formatPercent, formatSigned, formatTime } from '../lib/format';
 import { modelSentence } from '../lib/modelInfo';
@@ -23,6 +26,7 @@ import {
   hasReactions,
   type FaceChoice,
 } from '../lib/shape';
+import { useDeleteAndLeave } from '../lib/useDeleteAndLeave';
 import { usePollVideo } from '../lib/usePollVideo';
 import { useRetryVideo } from '../lib/useRetryVideo';
 
@@ -120,19 +124,9 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
   const { t, locale } = useI18n();
   const client = useClient();
   const name = useEmotionLabel();
-  const videoRef = useRef<HTMLVideoElement>(null);
-  const [mediaUrl, setMediaUrl] = useState<string | null>(null);
-  const [mediaError, setMediaError] = useState<unknown>(null);
-  const [currentTime, setCurrentTime] = useState(0);
+  const clock = useVideoClock();
   const [face, setFace] = useState<FaceChoice>('mean');
-  const [exportError, setExportError] = useState<unknown>(null);
-  const [csvBusy, setCsvBusy] = useState(false);
-
-  const loadMedia = useCallback(() => {
-    setMediaError(null);
-    client.media(video.id).then((m) => setMediaUrl(m.url), setMediaError);
-  }, [client, video.id]);
-  useEffect(loadMedia, [loadMedia]);
+  const loadMedia = useCallback(() => client.media(video.id), [client, video.id]);
 
   const [view, setView] = useState<'emotions' | 'reactions'>('emotions');
   const [chartView, setChartView] = useState<TimelineView>('lines');
@@ -154,67 +148,26 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
   );
   const duration = analysis.video.duration || video.duration || 0;
 
-  const seek = useCallback((time: number) => {
-    setCurrentTime(time);
-    const el = videoRef.current;
-    if (el) el.currentTime = time;
-  }, []);
-
-  async function exportCsv() {
-    setExportError(null);
-    setCsvBusy(true);
-    try {
-      downloadBlob(await client.resultsCsv(video.id), `${video.id}.csv`);
-    } catch (e) {
-      setExportError(e);
-    } finally {
-      setCsvBusy(false);
-    }
-  }
-
-  function exportJson() {
-    downloadBlob(new Blob([JSON.stringify(analysis, null, 2)], { type: 'application/json' }), `${video.id}.json`);
-  }
-
   return (
     <>
       <div className="results-grid">
         <section className="panel video-panel" aria-label={t('results.video')}>
-          {mediaError != null ? (
-            <ErrorState error={mediaError} onRetry={loadMedia} />
-          ) : mediaUrl ? (
-            <video
-              ref={videoRef}
-              src={mediaUrl}
-              controls
-              playsInline
-              preload="metadata"
-              onTimeUpdate={(e) => setCurrentTime(e.currentTarget.currentTime)}
-              onSeeked={(e) => setCurrentTime(e.currentTarget.currentTime)}
-              onError={() => setMediaError(new Error(t('results.mediaError', { reason: video.filename })))}
-            />
-          ) : (
-            <Loading />
-          )}
+          <MediaPlayer load={loadMedia} name={video.filename} clock={clock} />
           <ModelNote analysis={analysis} />
         </section>
         <section className="panel chart-panel" aria-labelledby="timeline-title">
           <div className="panel-head">
             <h2 id="timeline-title">{t('results.timeline')}</h2>
             {reactions && (
-              <div className="segmented" role="group" aria-label={t('results.viewLabel')}>
-                {(['emotions', 'reactions'] as const).map((v) => (
-                  <button
-                    key={v}
-                    type="button"
-                    className={`btn btn-small${view === v ? ' btn-primary' : ' btn-secondary'}`}
-                    aria-pressed={view === v}
-                    onClick={() => setView(v)}
-                  >
-                    {t(v === 'emotions' ? 'results.viewEmotions' : 'results.viewReactions')}
-                  </button>
-                ))}
-              </div>
+              <Segmented
+                label={t('results.viewLabel')}
+                options={[
+                  { value: 'emotions', label: t('results.viewEmotions') },
+                  { value: 'reactions', label: t('results.viewReactions') },
+                ]}
+                value={view}
+                onChange={setView}
+              />
             )}
             <label className="inline-field">
               <span>{t('results.faceSelect')}</span>
@@ -233,19 +186,12 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
           </div>
           <div className="timeline-controls">
             {!showReactions && (
-              <div className="segmented" role="group" aria-label={t('results.chartLabel')}>
-                {CHART_VIEWS.map(({ view: v, label }) => (
-                  <button
-                    key={v}
-                    type="button"
-                    className={`btn btn-small${chartView === v ? ' btn-primary' : ' btn-secondary'}`}
-                    aria-pressed={chartView === v}
-                    onClick={() => setChartView(v)}
-                  >
-                    {t(label)}
-                  </button>
-                ))}
-              </div>
+              <Segmented
+                label={t('results.chartLabel')}
+                options={CHART_VIEWS.map(({ view: v, label }) => ({ value: v, label: t(label) }))}
+                value={chartView}
+                onChange={setChartView}
+              />
             )}
             <label className="check-field">
               <input type="checkbox" checked={raw} onChange={(e) => setRaw(e.target.checked)} />
@@ -256,8 +202,8 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
             rows={rows}
             labels={labels}
             duration={duration}
-            currentTime={currentTime}
-            onSeek={seek}
+            currentTime={clock.currentTime}
+            onSeek={clock.seek}
             view={showReactions ? 'lines' : chartView}
             raw={raw}
             valence={!showReactions}
@@ -273,31 +219,20 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
             <ol className="moments">
               {analysis.summary.key_moments.map((m) => (
                 <li key={`${m.t}-${m.label}`}>
-                  <button
-                    type="button"
-                    className="moment"
-                    data-t={m.t}
-                    style={{ ['--accent' as string]: emotionColor(m.label) }}
-                    onClick={() => seek(m.t)}
-                    aria-label={t('results.seekTo', { time: formatTime(m.t, locale), label: name(m.label), score: formatPercent(m.score, locale) })}
+                  <MomentButton
+                    t={m.t}
+                    color={emotionColor(m.label)}
+                    onSeek={clock.seek}
+                    label={t('results.seekTo', { time: formatTime(m.t, locale), label: name(m.label), score: formatPercent(m.score, locale) })}
                   >
-                    <span className="moment-time">{formatTime(m.t, locale)}</span>
                     <EmotionChip label={m.label} />
                     <span className="moment-score">{formatPercent(m.score, locale)}</span>
-                  </button>
+                  </MomentButton>
                 </li>
               ))}
             </ol>
           )}
-          <div className="actions export">
-            <button type="button" className="btn btn-secondary" onClick={exportJson}>
-              {t('results.exportJson')}
-            </button>
-            <button type="button" className="btn btn-secondary" onClick={exportCsv} disabled={csvBusy}>
-              {t('results.exportCsv')}
-            </button>
-          </div>
-          {exportError != null && <ErrorState error={exportError} />}
+          <ExportButtons json={analysis} jsonName={`${video.id}.json`} csv={() => client.resultsCsv(video.id)} csvName={`${video.id}.csv`} />
         </section>
         <SummaryCards analysis={analysis} />
       </div>
@@ -308,13 +243,11 @@ function ResultsView({ video, analysis }: { video: Video; analysis: Analysis }) 
 export function Results() {
   const { id = '' } = useParams();
   const client = useClient();
-  const navigate = useNavigate();
   const { t, locale } = useI18n();
   const [initial, setInitial] = useState<Video | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [analysis, setAnalysis] = useState<Analysis | null>(null);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const { remove, deleting, error: deleteError } = useDeleteAndLeave('/');
   const { video, error: pollError } = usePollVideo(client, initial);
   const { retry, retrying, retryError } = useRetryVideo(client, setInitial);
 
@@ -341,25 +274,10 @@ export function Results() {
 
   usePageTitle(video?.title ?? t('results.title'));
 
-  async function remove() {
-    if (!video || !window.confirm(t('video.deleteConfirm', { title: video.title }))) return;
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      await client.deleteVideo(video.id);
-      navigate('/', { replace: true });
-    } catch (e) {
-      setDeleteError(e);
-      setDeleting(false);
-    }
-  }
-
   return (
     <div className="stack">
       <div className="page-head">
-        <Link to="/" className="back-link">
-          ← {t('common.back')}
-        </Link>
+        <BackLink to="/">{t('common.back')}</BackLink>
         <PageHeading>
           {video ? (
             <>
@@ -374,7 +292,12 @@ export function Results() {
             <p className="muted">
               {formatDuration(video.duration)} · {formatDate(video.created_at, locale)}
             </p>
-            <button type="button" className="btn btn-danger" onClick={remove} disabled={deleting}>
+            <button
+              type="button"
+              className="btn btn-danger"
+              onClick={() => remove(t('video.deleteConfirm', { title: video.title }), () => client.deleteVideo(video.id))}
+              disabled={deleting}
+            >
               {t('video.delete')}
             </button>
           </div>

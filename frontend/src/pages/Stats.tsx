@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import { Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip } from 'recharts';
 import type { Stats } from '../api/types';
 import { useClient } from '../auth';
+import { DataTable } from '../components/DataTable';
 import { DistributionChart } from '../components/DistributionChart';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
 import { WeeklyTrend } from '../components/WeeklyTrend';
@@ -110,34 +111,21 @@ export function StatsPage() {
           </section>
           <section className="panel" aria-labelledby="pervideo-title">
             <h2 id="pervideo-title">{t('stats.dominantPerVideo')}</h2>
-            <div className="table-wrap">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('stats.title.col')}</th>
-                    <th scope="col">{t('history.dominant')}</th>
-                    <th scope="col">{t('results.valence')}</th>
-                    <th scope="col">{t('history.duration')}</th>
-                    <th scope="col">{t('history.date')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.perVideo.map((v) => (
-                    <tr key={v.id}>
-                      <td>
-                        <Link to={`/videos/${v.id}`}>{v.title}</Link>
-                      </td>
-                      <td>
-                        <EmotionChip label={v.dominant} />
-                      </td>
-                      <td>{formatSigned(v.valence, locale)}</td>
-                      <td>{formatDuration(v.duration)}</td>
-                      <td>{formatDate(v.created_at, locale)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={[t('stats.title.col'), t('history.dominant'), t('results.valence'), t('history.duration'), t('history.date')]}>
+              {data.perVideo.map((v) => (
+                <tr key={v.id}>
+                  <td>
+                    <Link to={`/videos/${v.id}`}>{v.title}</Link>
+                  </td>
+                  <td>
+                    <EmotionChip label={v.dominant} />
+                  </td>
+                  <td>{formatSigned(v.valence, locale)}</td>
+                  <td>{formatDuration(v.duration)}</td>
+                  <td>{formatDate(v.created_at, locale)}</td>
+                </tr>
+              ))}
+            </DataTable>
           </section>
         </>
       )}

@@ -1,16 +1,19 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Study } from '../api/types';
 import { useClient } from '../auth';
 import { PageHeading, usePageTitle } from '../components/PageHeading';
-import { ProgressBar } from '../components/ProgressBar';
-import { Empty, ErrorState, Loading } from '../components/States';
-import { errorText, useI18n } from '../i18n';
-import { formatBytes, formatDate, formatDuration, formatPercent } from '../lib/format';
+import { ErrorNotice, ListState, Loading } from '../components/States';
+import { UploadProgress } from '../components/UploadProgress';
+import { VideoFileField } from '../components/VideoFileField';
+import { useI18n } from '../i18n';
+import { formatBytes, formatDate, formatDuration } from '../lib/format';
+import { useLoad } from '../lib/useLoad';
 import type { Uploader } from '../lib/useUpload';
 import { useSend } from '../lib/useSend';
+import { useVideoFileChoice } from '../lib/useVideoFileChoice';
 import { readVideoDuration } from '../lib/videoDuration';
-import { fileProblem, videoContentType } from '../lib/videoFile';
+import { videoContentType } from '../lib/videoFile';
 
 /** Reads a file's duration; injectable so component tests need no media decoding. */
 export type DurationReader = (file: Blob) => Promise<number>;
@@ -25,34 +28,22 @@ export function CreateStudy({ uploader, readDuration = readVideoDuration }: { up
   const client = useClient();
   const navigate = useNavigate();
   const id = useId();
-  const inputRef = useRef<HTMLInputElement>(null);
+  const picked = useVideoFileChoice();
   const [title, setTitle] = useState('');
-  const [file, setFile] = useState<File | null>(null);
   const [duration, setDuration] = useState<number | null>(null);
   const [reading, setReading] = useState(false);
-  const [fileError, setFileError] = useState<string | null>(null);
   const [submitted, setSubmitted] = useState(false);
   const { send, cancel, progress, error } = useSend(uploader);
-  const maxBytes = client.limits.maxUploadBytes;
 
   async function choose(f: File | undefined) {
-    setFile(null);
     setDuration(null);
-    setFileError(null);
-    if (!f) return;
-    const problem = fileProblem(f, maxBytes);
-    if (problem === 'notVideo') return setFileError(t('upload.notVideo'));
-    if (problem === 'tooLarge' && maxBytes != null) {
-      return setFileError(t('upload.tooLarge', { size: formatBytes(f.size, locale), limit: formatBytes(maxBytes, locale) }));
-    }
+    const chosen = picked.choose(f);
+    if (!chosen) return;
     setReading(true);
     try {
-      const d = await readDuration(f);
-      setFile(f);
-      setDuration(d);
+      setDuration(await readDuration(chosen));
     } catch {
-      setFileError(t('studies.durationUnreadable'));
-      if (inputRef.current) inputRef.current.value = '';
+      picked.clear(t('studies.durationUnreadable'));
     } finally {
       setReading(false);
     }
@@ -64,11 +55,8 @@ export function CreateStudy({ uploader, readDuration = readVideoDuration }: { up
     e.preventDefault();
     setSubmitted(true);
     if (!title.trim()) return;
-    if (!file || duration == null) {
-      setFileError(t('upload.needFile'));
-      inputRef.current?.focus();
-      return;
-    }
+    const file = picked.file;
+    if (!file || duration == null) return picked.askForFile();
     const created = await send(file, {
       create: () =>
         client.createStudy({
@@ -84,20 +72,7 @@ export function CreateStudy({ uploader, readDuration = readVideoDuration }: { up
     <section className="panel" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('studies.create')}</h2>
       {progress ? (
-        <>
-          <ProgressBar
-            value={progress.loaded}
-            max={progress.total}
-            label={t('upload.progressLabel')}
-            text={t('upload.uploading', { percent: formatPercent(progress.total ? progress.loaded / progress.total : 0, locale) })}
-            phase="uploading"
-          />
-          <div className="actions">
-            <button type="button" className="btn btn-secondary" onClick={cancel}>
-              {t('upload.cancel')}
-            </button>
-          </div>
-        </>
+        <UploadProgress progress={progress} onCancel={cancel} />
       ) : (
         <form onSubmit={submit} noValidate className="study-form">
           <div className={`field${titleError ? ' field-invalid' : ''}`}>
@@ -118,37 +93,15 @@ export function CreateStudy({ uploader, readDuration = readVideoDuration }: { up
               </p>
             )}
           </div>
-          <div className="field">
-            <label htmlFor={`${id}-file`}>{t('studies.contentFile')}</label>
-            <input
-              id={`${id}-file`}
-              ref={inputRef}
-              type="file"
-              accept="video/*"
-              aria-invalid={fileError ? true : undefined}
-              aria-describedby={`${id}-file-hint${fileError ? ` ${id}-file-error` : ''}`}
-              onChange={(e) => choose(e.target.files?.[0])}
-            />
-            <p id={`${id}-file-hint`} className="field-hint">
-              {t('studies.contentHint')}
-            </p>
+          <VideoFileField id={`${id}-file`} label={t('studies.contentFile')} hint={t('studies.contentHint')} choice={picked} onFile={choose}>
             {reading && <Loading label={t('studies.readingDuration')} />}
-            {file && duration != null && (
+            {picked.file && duration != null && (
               <p className="dropzone-file" data-testid="content-duration">
-                {t('studies.contentChosen', { name: file.name, duration: formatDuration(duration), size: formatBytes(file.size, locale) })}
+                {t('studies.contentChosen', { name: picked.file.name, duration: formatDuration(duration), size: formatBytes(picked.file.size, locale) })}
               </p>
             )}
-            {fileError && (
-              <p id={`${id}-file-error`} className="field-error" role="alert">
-                {fileError}
-              </p>
-            )}
-          </div>
-          {error != null && (
-            <p className="notice notice-error" role="alert">
-              {errorText(error, t)}
-            </p>
-          )}
+          </VideoFileField>
+          {error != null && <ErrorNotice error={error} />}
           <button type="submit" className="btn btn-primary" disabled={reading}>
             {t('studies.createSubmit')}
           </button>
@@ -190,14 +143,8 @@ export function StudiesPage() {
   const client = useClient();
   const { t } = useI18n();
   usePageTitle(t('studies.title'));
-  const [items, setItems] = useState<Study[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  const load = useCallback(() => {
-    setError(null);
-    client.listStudies().then((p) => setItems(p.items), setError);
-  }, [client]);
-  useEffect(load, [load]);
+  const studies = useLoad(useCallback(() => client.listStudies().then((p) => p.items), [client]));
+  const items = studies.value;
 
   return (
     <div className="stack">
@@ -215,19 +162,15 @@ export function StudiesPage() {
             </Link>
           )}
         </div>
-        {error != null ? (
-          <ErrorState error={error} onRetry={load} />
-        ) : !items ? (
-          <Loading />
-        ) : items.length === 0 ? (
-          <Empty>{t('studies.empty')}</Empty>
-        ) : (
-          <ul className="history">
-            {items.map((s) => (
-              <StudyItem key={s.id} study={s} />
-            ))}
-          </ul>
-        )}
+        <ListState items={items} error={studies.error} onRetry={studies.reload} empty={t('studies.empty')}>
+          {(list) => (
+            <ul className="history">
+              {list.map((s) => (
+                <StudyItem key={s.id} study={s} />
+              ))}
+            </ul>
+          )}
+        </ListState>
       </section>
     </div>
   );

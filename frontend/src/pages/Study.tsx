@@ -1,19 +1,25 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
-import type { AudienceCurve, AudienceMoment, Study, Viewer, ViewerCurve } from '../api/types';
+import { Link, useParams } from 'react-router-dom';
+import type { AudienceCurve, AudienceMoment, Study, ViewerCurve } from '../api/types';
 import { useClient } from '../auth';
 import { AudienceChart, N_COLOR, type ChartLayer, type Strip } from '../components/AudienceChart';
 import { EmotionChip, useEmotionLabel } from '../components/EmotionChip';
-import { PageHeading, usePageTitle } from '../components/PageHeading';
-import { Empty, ErrorState, Loading, PollError } from '../components/States';
+import { ExportButtons } from '../components/ExportButtons';
+import { MediaPlayer, useVideoClock } from '../components/MediaPlayer';
+import { MomentButton } from '../components/MomentButton';
+import { BackLink, PageHeading, usePageTitle } from '../components/PageHeading';
+import { RecordSelect } from '../components/RecordSelect';
+import { Segmented } from '../components/Segmented';
+import { Empty, ErrorState, ListState, Loading, PollError } from '../components/States';
 import { AddViewer } from '../components/study/AddViewer';
 import { InvitesPanel } from '../components/study/InvitesPanel';
 import { ViewersTable } from '../components/study/ViewersTable';
 import { useI18n } from '../i18n';
 import { audienceRows, groupSeries, hasReactionSeries, stepFor, type SeriesGroup } from '../lib/audience';
-import { downloadBlob } from '../lib/download';
 import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatNumber, formatPercent, formatTime } from '../lib/format';
+import { useDeleteAndLeave } from '../lib/useDeleteAndLeave';
+import { useLoad } from '../lib/useLoad';
 import { usePageVisible } from '../lib/usePageVisible';
 import { usePoll } from '../lib/usePoll';
 
@@ -34,13 +40,11 @@ function Moments({ moments, onSeek }: { moments: AudienceMoment[]; onSeek: (t: n
     <ol className="moments audience-moments">
       {moments.map((m) => (
         <li key={`${m.series}-${m.kind}-${m.t}`}>
-          <button
-            type="button"
-            className="moment"
-            data-t={m.t}
-            style={{ ['--accent' as string]: emotionColor(m.series) }}
-            onClick={() => onSeek(m.t)}
-            aria-label={t('study.momentSeek', {
+          <MomentButton
+            t={m.t}
+            color={emotionColor(m.series)}
+            onSeek={onSeek}
+            label={t('study.momentSeek', {
               time: formatTime(m.t, locale),
               label: name(m.series),
               kind: t(m.kind === 'peak' ? 'study.peak' : 'study.dip'),
@@ -48,14 +52,13 @@ function Moments({ moments, onSeek }: { moments: AudienceMoment[]; onSeek: (t: n
               n: m.n,
             })}
           >
-            <span className="moment-time">{formatTime(m.t, locale)}</span>
             <span className="moment-what">
               <EmotionChip label={m.series} /> <span className="muted small">{t(m.kind === 'peak' ? 'study.peak' : 'study.dip')}</span>
             </span>
             <span className="moment-score">
               {formatPercent(m.value, locale)} <span className="muted small">{t('study.nValue', { n: formatNumber(m.n, locale) })}</span>
             </span>
-          </button>
+          </MomentButton>
         </li>
       ))}
     </ol>
@@ -67,12 +70,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   const { t } = useI18n();
   const client = useClient();
   const name = useEmotionLabel();
-  const videoRef = useRef<HTMLVideoElement>(null);
-  const [contentUrl, setContentUrl] = useState<string | null>(null);
-  const [contentError, setContentError] = useState<unknown>(null);
-  const [currentTime, setCurrentTime] = useState(0);
-  const [viewers, setViewers] = useState<Viewer[] | null>(null);
-  const [viewersError, setViewersError] = useState<unknown>(null);
+  const clock = useVideoClock();
   const [curve, setCurve] = useState<AudienceCurve | null>(null);
   const [curveError, setCurveError] = useState<unknown>(null);
   const [group, setGroup] = useState<SeriesGroup>('expressions');
@@ -80,21 +78,13 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   const [selected, setSelected] = useState<string | null>(null);
   const [own, setOwn] = useState<ViewerCurve | null>(null);
   const [ownError, setOwnError] = useState<unknown>(null);
-  const [exportError, setExportError] = useState<unknown>(null);
   const [curveAttempt, setCurveAttempt] = useState(0);
   const step = stepFor(study.content.duration);
 
-  const loadContent = useCallback(() => {
-    setContentError(null);
-    client.studyContent(study.id).then((m) => setContentUrl(m.url), setContentError);
-  }, [client, study.id]);
-  useEffect(loadContent, [loadContent]);
+  const loadContent = useCallback(() => client.studyContent(study.id), [client, study.id]);
 
-  const loadViewers = useCallback(() => {
-    setViewersError(null);
-    client.listViewers(study.id).then((r) => setViewers(r.items), setViewersError);
-  }, [client, study.id]);
-  useEffect(loadViewers, [loadViewers]);
+  const listed = useLoad(useCallback(() => client.listViewers(study.id).then((r) => r.items), [client, study.id]));
+  const { value: viewers, setValue: setViewers } = listed;
 
   // Refresh the viewers while the page is shown (and at once when it is shown again); the curve follows
   // their statuses.
@@ -148,12 +138,6 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     };
   }, [client, study.id, selected, step]);
 
-  const seek = useCallback((time: number) => {
-    setCurrentTime(time);
-    const el = videoRef.current;
-    if (el) el.currentTime = time;
-  }, []);
-
   const reactions = curve ? hasReactionSeries(curve) : false;
   const shownGroup: SeriesGroup = reactions ? group : 'expressions';
   const groupAll = useMemo(() => (curve ? groupSeries(curve, shownGroup) : []), [curve, shownGroup]);
@@ -178,21 +162,8 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     });
   }
 
-  async function exportCsv() {
-    setExportError(null);
-    try {
-      downloadBlob(await client.audienceCsv(study.id, step), 'audience.csv');
-    } catch (e) {
-      setExportError(e);
-    }
-  }
-
-  function exportJson() {
-    if (curve) downloadBlob(new Blob([JSON.stringify(curve, null, 2)], { type: 'application/json' }), 'audience.json');
-  }
-
   function changed() {
-    loadViewers();
+    listed.reload();
     reloadStudy();
   }
 
@@ -200,23 +171,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     <>
       <div className="results-grid">
         <section className="panel video-panel" aria-label={t('study.content')}>
-          {contentError != null ? (
-            <ErrorState error={contentError} onRetry={loadContent} />
-          ) : contentUrl ? (
-            <video
-              ref={videoRef}
-              src={contentUrl}
-              controls
-              playsInline
-              preload="metadata"
-              data-testid="content-video"
-              onTimeUpdate={(e) => setCurrentTime(e.currentTarget.currentTime)}
-              onSeeked={(e) => setCurrentTime(e.currentTarget.currentTime)}
-              onError={() => setContentError(new Error(t('results.mediaError', { reason: study.content.filename })))}
-            />
-          ) : (
-            <Loading />
-          )}
+          <MediaPlayer load={loadContent} name={study.content.filename} clock={clock} testId="content-video" />
           <p className="muted small">
             {t('study.contentMeta', { name: study.content.filename, duration: formatDuration(study.content.duration) })}
           </p>
@@ -225,19 +180,15 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
           <div className="panel-head">
             <h2 id="audience-title">{t('study.audience')}</h2>
             {reactions && (
-              <div className="segmented" role="group" aria-label={t('results.viewLabel')}>
-                {(['expressions', 'reactions'] as const).map((g) => (
-                  <button
-                    key={g}
-                    type="button"
-                    className={`btn btn-small${shownGroup === g ? ' btn-primary' : ' btn-secondary'}`}
-                    aria-pressed={shownGroup === g}
-                    onClick={() => setGroup(g)}
-                  >
-                    {t(g === 'expressions' ? 'study.groupExpressions' : 'study.groupReactions')}
-                  </button>
-                ))}
-              </div>
+              <Segmented
+                label={t('results.viewLabel')}
+                options={[
+                  { value: 'expressions', label: t('study.groupExpressions') },
+                  { value: 'reactions', label: t('study.groupReactions') },
+                ]}
+                value={shownGroup}
+                onChange={setGroup}
+              />
             )}
           </div>
           {curveError != null ? (
@@ -267,14 +218,12 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
                 {doneViewers.length > 0 && (
                   <label className="inline-field">
                     <span>{t('study.drill')}</span>
-                    <select value={selected ?? ''} onChange={(e) => setSelected(e.target.value || null)}>
-                      <option value="">{t('study.drillNone')}</option>
-                      {doneViewers.map((v) => (
-                        <option key={v.id} value={v.id}>
-                          {v.label}
-                        </option>
-                      ))}
-                    </select>
+                    <RecordSelect
+                      value={selected ?? ''}
+                      onChange={(v) => setSelected(v || null)}
+                      none={t('study.drillNone')}
+                      items={doneViewers.map((v) => ({ id: v.id, name: v.label }))}
+                    />
                   </label>
                 )}
               </div>
@@ -285,8 +234,8 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
                 rows={rows}
                 layers={layers}
                 duration={curve.duration || study.content.duration}
-                currentTime={currentTime}
-                onSeek={seek}
+                currentTime={clock.currentTime}
+                onSeek={clock.seek}
                 strips={strips}
                 label={t('study.audience')}
                 viewerLabel={own ? own.label || selectedViewer?.label || null : null}
@@ -299,28 +248,14 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
       <div className="results-grid results-grid-lower">
         <section className="panel" aria-labelledby="moments-title">
           <h2 id="moments-title">{t('study.moments')}</h2>
-          {curve && <Moments moments={moments} onSeek={seek} />}
-          <div className="actions export">
-            <button type="button" className="btn btn-secondary" onClick={exportJson} disabled={!curve}>
-              {t('results.exportJson')}
-            </button>
-            <button type="button" className="btn btn-secondary" onClick={exportCsv}>
-              {t('results.exportCsv')}
-            </button>
-          </div>
-          {exportError != null && <ErrorState error={exportError} />}
+          {curve && <Moments moments={moments} onSeek={clock.seek} />}
+          <ExportButtons json={curve} jsonName="audience.json" csv={() => client.audienceCsv(study.id, step)} csvName="audience.csv" />
         </section>
         <section className="panel" aria-labelledby="viewers-title">
           <h2 id="viewers-title">{t('study.viewers')}</h2>
-          {viewersError != null ? (
-            <ErrorState error={viewersError} onRetry={loadViewers} />
-          ) : !viewers ? (
-            <Loading />
-          ) : viewers.length === 0 ? (
-            <Empty>{t('study.noViewers')}</Empty>
-          ) : (
-            <ViewersTable studyId={study.id} viewers={viewers} selected={selected} onSelect={setSelected} onChanged={changed} />
-          )}
+          <ListState items={viewers} error={listed.error} onRetry={listed.reload} empty={t('study.noViewers')}>
+            {(items) => <ViewersTable studyId={study.id} viewers={items} selected={selected} onSelect={setSelected} onChanged={changed} />}
+          </ListState>
           {pollError != null && <PollError error={pollError} />}
         </section>
       </div>
@@ -336,43 +271,21 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
 export function StudyPage() {
   const { id = '' } = useParams();
   const client = useClient();
-  const navigate = useNavigate();
   const { t, locale } = useI18n();
-  const [study, setStudy] = useState<Study | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const loaded = useLoad(useCallback(() => client.getStudy(id), [client, id]));
+  const { value: study, setValue: setStudy } = loaded;
+  const { remove, deleting, error: deleteError } = useDeleteAndLeave('/studies');
   usePageTitle(study?.title ?? t('studies.title'));
 
-  const load = useCallback(() => {
-    setError(null);
-    client.getStudy(id).then(setStudy, setError);
-  }, [client, id]);
-  useEffect(load, [load]);
   // A refresh keeps the page as it is (the counts change); only the first load shows "loading".
   const reloadStudy = useCallback(() => {
     client.getStudy(id).then(setStudy, () => undefined);
-  }, [client, id]);
-
-  async function remove() {
-    if (!study || !window.confirm(t('study.deleteConfirm', { title: study.title }))) return;
-    setDeleting(true);
-    setDeleteError(null);
-    try {
-      await client.deleteStudy(study.id);
-      navigate('/studies', { replace: true });
-    } catch (e) {
-      setDeleteError(e);
-      setDeleting(false);
-    }
-  }
+  }, [client, id, setStudy]);
 
   return (
     <div className="stack">
       <div className="page-head">
-        <Link to="/studies" className="back-link">
-          ← {t('studies.back')}
-        </Link>
+        <BackLink to="/studies">{t('studies.back')}</BackLink>
         <PageHeading>{study ? study.title : t('studies.title')}</PageHeading>
         {study && (
           <div className="page-head-row">
@@ -384,7 +297,12 @@ export function StudyPage() {
               <Link className="btn btn-secondary" to={`/studies/compare?a=${encodeURIComponent(study.id)}`}>
                 {t('compare.open')}
               </Link>
-              <button type="button" className="btn btn-danger" onClick={remove} disabled={deleting}>
+              <button
+                type="button"
+                className="btn btn-danger"
+                onClick={() => remove(t('study.deleteConfirm', { title: study.title }), () => client.deleteStudy(study.id))}
+                disabled={deleting}
+              >
                 {t('study.delete')}
               </button>
             </div>
@@ -392,7 +310,13 @@ export function StudyPage() {
         )}
         {deleteError != null && <ErrorState error={deleteError} />}
       </div>
-      {error != null ? <ErrorState error={error} onRetry={load} /> : !study ? <Loading /> : <StudyView study={study} reloadStudy={reloadStudy} />}
+      {loaded.error != null ? (
+        <ErrorState error={loaded.error} onRetry={loaded.reload} />
+      ) : !study ? (
+        <Loading />
+      ) : (
+        <StudyView study={study} reloadStudy={reloadStudy} />
+      )}
     </div>
   );
 }

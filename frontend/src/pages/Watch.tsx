@@ -4,14 +4,14 @@ import { ApiError, uploadWithProgress } from '../api/client';
 import { InviteClient } from '../api/invite';
 import type { InviteInfo, InviteViewerStatus, PresignedPost } from '../api/types';
 import { useClient } from '../auth';
-import { LanguageSelect } from '../components/Layout';
+import { BrandMark, LanguageSelect } from '../components/Layout';
 import { usePageTitle } from '../components/PageHeading';
-import { ProgressBar } from '../components/ProgressBar';
-import { ErrorState, Loading } from '../components/States';
+import { ErrorNotice, ErrorState, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
+import { UploadProgressBar } from '../components/UploadProgress';
 import { AnalysisProgress } from '../components/VideoProgress';
 import { errorText, useI18n, type MessageKey } from '../i18n';
-import { formatDuration, formatPercent } from '../lib/format';
+import { formatDuration } from '../lib/format';
 import { loadInviteSession, saveInviteSession, type InviteSession } from '../lib/inviteSession';
 import {
   CAMERA_CONSTRAINTS,
@@ -63,11 +63,7 @@ function WatchFrame({ children }: { children: ReactNode }) {
     <div className="app watch-app">
       <header className="topbar">
         <span className="brand">
-          <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
-            <rect width="32" height="32" rx="8" fill="currentColor" />
-            <path d="M5 20 L11 13 L16 18 L21 9 L27 15" fill="none" stroke="#f2b632" strokeWidth="3" strokeLinecap="round" strokeLinejoin="round" />
-          </svg>
-          <span>Emotionfy</span>
+          <BrandMark />
         </span>
         <div className="topbar-end">
           <LanguageSelect />
@@ -139,16 +135,21 @@ export function WatchPage({ media, uploader }: Props) {
     if (previewRef.current) previewRef.current.srcObject = null;
   }, []);
 
+  /** Stops a recording under way without sending it, and turns the camera off. */
+  const dropRecording = useCallback(() => {
+    const rec = recorderRef.current;
+    recorderRef.current = null;
+    if (rec) {
+      rec.onstop = null;
+      if (rec.state !== 'inactive') rec.stop();
+    }
+    stopCamera();
+  }, [stopCamera]);
+
   // Leaving the page (another route, closing the tab) turns the camera off and drops a recording under way.
   useEffect(() => {
     const off = () => {
-      const rec = recorderRef.current;
-      recorderRef.current = null;
-      if (rec && rec.state !== 'inactive') {
-        rec.onstop = null;
-        rec.stop();
-      }
-      stopCamera();
+      dropRecording();
       abortRef.current?.abort();
     };
     window.addEventListener('pagehide', off);
@@ -156,7 +157,7 @@ export function WatchPage({ media, uploader }: Props) {
       window.removeEventListener('pagehide', off);
       off();
     };
-  }, [stopCamera]);
+  }, [dropRecording]);
 
   // Each new step takes the focus on its heading (not on the first load), for keyboard and screen readers.
   useEffect(() => {
@@ -340,13 +341,7 @@ export function WatchPage({ media, uploader }: Props) {
         return;
       }
     }
-    const rec = recorderRef.current;
-    if (rec) {
-      rec.onstop = null;
-      if (rec.state !== 'inactive') rec.stop();
-      recorderRef.current = null;
-    }
-    stopCamera();
+    dropRecording();
     blobRef.current = null;
     remember(null);
     setWithdrawing(false);
@@ -386,6 +381,22 @@ export function WatchPage({ media, uploader }: Props) {
       {t(key, vars)}
     </h1>
   );
+  /** The step's main button, with "withdraw" beside it once the viewer has joined. */
+  const actions = (label: MessageKey, onClick: () => void, disabled = false) => (
+    <div className="actions">
+      <button type="button" className="btn btn-primary" onClick={onClick} disabled={disabled}>
+        {t(label)}
+      </button>
+      {withdrawButton}
+    </div>
+  );
+  /** Where the viewer can still withdraw, once joined: why, and the button. */
+  const withdrawSection = session && (
+    <>
+      <p className="muted">{t('watch.withdrawLead')}</p>
+      {withdrawButton}
+    </>
+  );
 
   let body: ReactNode;
   switch (phase) {
@@ -403,12 +414,7 @@ export function WatchPage({ media, uploader }: Props) {
               {t('common.retry')}
             </button>
           )}
-          {session && (
-            <>
-              <p className="muted">{t('watch.withdrawLead')}</p>
-              {withdrawButton}
-            </>
-          )}
+          {withdrawSection}
         </>
       );
       break;
@@ -455,12 +461,7 @@ export function WatchPage({ media, uploader }: Props) {
         <>
           {heading('watch.studyTitle', { title: info?.study.title ?? '' })}
           <p>{t('watch.resume')}</p>
-          <div className="actions">
-            <button type="button" className="btn btn-primary" onClick={askCamera}>
-              {t('watch.cameraOn')}
-            </button>
-            {withdrawButton}
-          </div>
+          {actions('watch.cameraOn', askCamera)}
         </>
       );
       break;
@@ -479,12 +480,7 @@ export function WatchPage({ media, uploader }: Props) {
           <p className="notice notice-error" role="alert">
             {t(problem === 'refused' ? 'watch.cameraRefused' : 'watch.cameraUnavailable')}
           </p>
-          <div className="actions">
-            <button type="button" className="btn btn-primary" onClick={askCamera}>
-              {t('common.retry')}
-            </button>
-            {withdrawButton}
-          </div>
+          {actions('common.retry', askCamera)}
           {session && <p className="muted small">{t('watch.withdrawLead')}</p>}
         </>
       );
@@ -522,20 +518,15 @@ export function WatchPage({ media, uploader }: Props) {
             </figure>
           </div>
           {contentError != null && <ErrorState error={contentError} onRetry={loadContent} />}
-          <div className="actions">
-            {phase === 'ready' ? (
-              <>
-                <button type="button" className="btn btn-primary" onClick={start} disabled={!contentUrl}>
-                  {t('watch.start')}
-                </button>
-                {withdrawButton}
-              </>
-            ) : (
+          {phase === 'ready' ? (
+            actions('watch.start', start, !contentUrl)
+          ) : (
+            <div className="actions">
               <button type="button" className="btn btn-secondary" onClick={stop}>
                 {t('watch.stop')}
               </button>
-            )}
-          </div>
+            </div>
+          )}
         </>
       );
       break;
@@ -543,13 +534,7 @@ export function WatchPage({ media, uploader }: Props) {
       body = (
         <>
           {heading('watch.uploadingTitle')}
-          <ProgressBar
-            value={progress?.loaded ?? 0}
-            max={progress?.total ?? 0}
-            label={t('upload.progressLabel')}
-            text={t('upload.uploading', { percent: formatPercent(progress?.total ? progress.loaded / progress.total : 0, locale) })}
-            phase="uploading"
-          />
+          <UploadProgressBar progress={progress ?? { loaded: 0, total: 0 }} />
           <p className="muted small">{t('watch.keepOpen')}</p>
         </>
       );
@@ -558,15 +543,8 @@ export function WatchPage({ media, uploader }: Props) {
       body = (
         <>
           {heading('watch.uploadFailedTitle')}
-          <p className="notice notice-error" role="alert">
-            {errorText(error, t)}
-          </p>
-          <div className="actions">
-            <button type="button" className="btn btn-primary" onClick={retryUpload}>
-              {t('common.retry')}
-            </button>
-            {withdrawButton}
-          </div>
+          <ErrorNotice error={error} />
+          {actions('common.retry', retryUpload)}
         </>
       );
       break;
@@ -585,8 +563,7 @@ export function WatchPage({ media, uploader }: Props) {
           ) : statusError != null ? (
             <ErrorState error={statusError} />
           ) : null}
-          <p className="muted">{t('watch.withdrawLead')}</p>
-          {withdrawButton}
+          {withdrawSection}
         </>
       );
       break;

@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
 import type { CreatedInvite, Invite } from '../../api/types';
 import { useClient } from '../../auth';
 import { useI18n, type MessageKey } from '../../i18n';
 import { copyText } from '../../lib/clipboard';
 import { formatDate, formatNumber } from '../../lib/format';
-import { Empty, ErrorState, Loading } from '../States';
+import { useLoad } from '../../lib/useLoad';
+import { DataTable } from '../DataTable';
+import { ErrorState, ListState } from '../States';
 
 /** How long a new link stays valid (the API accepts 60 s to 30 days; 7 days is its default). */
 export const EXPIRY_CHOICES: { seconds: number; label: MessageKey }[] = [
@@ -60,19 +62,13 @@ export function InvitesPanel({ studyId }: { studyId: string }) {
   const { t, locale } = useI18n();
   const client = useClient();
   const id = useId();
-  const [items, setItems] = useState<Invite[] | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
   const [expiresIn, setExpiresIn] = useState(DEFAULT_EXPIRY);
   const [maxViewers, setMaxViewers] = useState(String(DEFAULT_MAX_VIEWERS));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<CreatedInvite | null>(null);
 
-  const load = useCallback(() => {
-    setLoadError(null);
-    client.listInvites(studyId).then((r) => setItems(r.items), setLoadError);
-  }, [client, studyId]);
-  useEffect(load, [load]);
+  const invites = useLoad(useCallback(() => client.listInvites(studyId).then((r) => r.items), [client, studyId]));
 
   const max = Number(maxViewers);
   const maxValid = Number.isInteger(max) && max >= 1 && max <= MAX_VIEWERS;
@@ -84,7 +80,7 @@ export function InvitesPanel({ studyId }: { studyId: string }) {
     setError(null);
     try {
       setCreated(await client.createInvite(studyId, { expires_in: expiresIn, max_viewers: max }));
-      load();
+      invites.reload();
     } catch (err) {
       setError(err);
     } finally {
@@ -98,7 +94,7 @@ export function InvitesPanel({ studyId }: { studyId: string }) {
     try {
       await client.revokeInvite(studyId, invite.id);
       if (created?.id === invite.id) setCreated(null);
-      load();
+      invites.reload();
     } catch (err) {
       setError(err);
     }
@@ -144,53 +140,38 @@ export function InvitesPanel({ studyId }: { studyId: string }) {
       </form>
       {created && <NewLink invite={created} />}
       {error != null && <ErrorState error={error} />}
-      {loadError != null ? (
-        <ErrorState error={loadError} onRetry={load} />
-      ) : !items ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <Empty>{t('invites.empty')}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table invites-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('invites.created')}</th>
-                <th scope="col">{t('invites.expires')}</th>
-                <th scope="col">{t('invites.used')}</th>
-                <th scope="col">{t('invites.state')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('study.viewer.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((inv) => {
-                const state = stateOf(inv);
-                return (
-                  <tr key={inv.id} data-invite={inv.id}>
-                    <td>{formatDate(inv.created_at, locale)}</td>
-                    <td>{formatDate(inv.expires_at, locale)}</td>
-                    <td className="num">
-                      {t('invites.usedValue', { used: formatNumber(inv.used, locale), max: formatNumber(inv.max_viewers, locale) })}
-                    </td>
-                    <td>
-                      <span className={`badge badge-invite-${state}`}>{t(`invites.state.${state}` as MessageKey)}</span>
-                    </td>
-                    <td>
-                      {!inv.revoked && !inv.expired && (
-                        <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(inv)}>
-                          {t('invites.revoke')}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListState items={invites.value} error={invites.error} onRetry={invites.reload} empty={t('invites.empty')}>
+        {(items) => (
+          <DataTable
+            className="invites-table"
+            columns={[t('invites.created'), t('invites.expires'), t('invites.used'), t('invites.state')]}
+            actions={t('study.viewer.actions')}
+          >
+            {items.map((inv) => {
+              const state = stateOf(inv);
+              return (
+                <tr key={inv.id} data-invite={inv.id}>
+                  <td>{formatDate(inv.created_at, locale)}</td>
+                  <td>{formatDate(inv.expires_at, locale)}</td>
+                  <td className="num">
+                    {t('invites.usedValue', { used: formatNumber(inv.used, locale), max: formatNumber(inv.max_viewers, locale) })}
+                  </td>
+                  <td>
+                    <span className={`badge badge-invite-${state}`}>{t(`invites.state.${state}` as MessageKey)}</span>
+                  </td>
+                  <td>
+                    {!inv.revoked && !inv.expired && (
+                      <button type="button" className="btn btn-small btn-danger" onClick={() => revoke(inv)}>
+                        {t('invites.revoke')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </DataTable>
+        )}
+      </ListState>
     </section>
   );
 }

@@ -3,13 +3,14 @@ import type { Viewer } from '../../api/types';
 import { useClient } from '../../auth';
 import { useI18n, type MessageKey } from '../../i18n';
 import { formatDate, formatNumber } from '../../lib/format';
+import { DataTable } from '../DataTable';
 import { ErrorState } from '../States';
 import { StatusBadge } from '../StatusBadge';
 import { canRetry, failureReason } from '../VideoProgress';
 
 interface Props {
   studyId: string;
-  viewers: Viewer[];
+  viewers: readonly Viewer[];
   /** The viewer whose own curve is drawn over the audience (drill-down), if any. */
   selected: string | null;
   onSelect: (id: string | null) => void;
@@ -59,77 +60,65 @@ export function ViewersTable({ studyId, viewers, selected, onSelect, onChanged }
   return (
     <>
       {error != null && <ErrorState error={error} />}
-      <div className="table-wrap">
-        <table className="table viewers-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('study.viewer.label')}</th>
-              <th scope="col">{t('study.viewer.source')}</th>
-              <th scope="col">{t('study.viewer.offset')}</th>
-              <th scope="col">{t('study.viewer.status')}</th>
-              <th scope="col">{t('study.viewer.consent')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('study.viewer.actions')}</span>
-              </th>
+      <DataTable
+        className="viewers-table"
+        columns={[t('study.viewer.label'), t('study.viewer.source'), t('study.viewer.offset'), t('study.viewer.status'), t('study.viewer.consent')]}
+        actions={t('study.viewer.actions')}
+      >
+        {viewers.map((v) => {
+          const progress = progressText(v, t);
+          return (
+            <tr key={v.id} data-viewer={v.id} className={selected === v.id ? 'row-selected' : undefined}>
+              <th scope="row">{v.label}</th>
+              <td>{t(v.source === 'invite' ? 'study.viewer.sourceInvite' : 'study.viewer.sourceCreator')}</td>
+              <td className="num">{t('study.viewer.offsetValue', { offset: formatNumber(v.offset, locale) })}</td>
+              <td>
+                <StatusBadge status={v.status} />
+                {progress && <span className="small muted viewer-progress"> {progress}</span>}
+                {v.status === 'failed' && (
+                  <p className="field-error viewer-error">{failureReason(v, t)}</p>
+                )}
+              </td>
+              <td className="small">
+                {v.consent ? (
+                  <>
+                    {t('study.viewer.consentValue', { version: v.consent.text_version, language: v.consent.language.toUpperCase() })}
+                    <br />
+                    <span className="muted">{formatDate(v.consent.recorded_at, locale)}</span>
+                  </>
+                ) : (
+                  t('common.none')
+                )}
+              </td>
+              <td>
+                <div className="row-actions">
+                  {v.status === 'done' && (
+                    <button
+                      type="button"
+                      className={`btn btn-small ${selected === v.id ? 'btn-primary' : 'btn-secondary'}`}
+                      aria-pressed={selected === v.id}
+                      onClick={() => onSelect(selected === v.id ? null : v.id)}
+                    >
+                      {t('study.viewer.showCurve')}
+                      <span className="sr-only"> {v.label}</span>
+                    </button>
+                  )}
+                  {canRetry(v) && (
+                    <button type="button" className="btn btn-small btn-secondary" disabled={busy === v.id} onClick={() => act(v.id, () => client.retryVideo(v.id))}>
+                      {t('common.retry')}
+                      <span className="sr-only"> {v.label}</span>
+                    </button>
+                  )}
+                  <button type="button" className="btn btn-small btn-danger" disabled={busy === v.id} onClick={() => remove(v)}>
+                    {t('study.viewer.remove')}
+                    <span className="sr-only"> {v.label}</span>
+                  </button>
+                </div>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {viewers.map((v) => {
-              const progress = progressText(v, t);
-              return (
-                <tr key={v.id} data-viewer={v.id} className={selected === v.id ? 'row-selected' : undefined}>
-                  <th scope="row">{v.label}</th>
-                  <td>{t(v.source === 'invite' ? 'study.viewer.sourceInvite' : 'study.viewer.sourceCreator')}</td>
-                  <td className="num">{t('study.viewer.offsetValue', { offset: formatNumber(v.offset, locale) })}</td>
-                  <td>
-                    <StatusBadge status={v.status} />
-                    {progress && <span className="small muted viewer-progress"> {progress}</span>}
-                    {v.status === 'failed' && (
-                      <p className="field-error viewer-error">{failureReason(v, t)}</p>
-                    )}
-                  </td>
-                  <td className="small">
-                    {v.consent ? (
-                      <>
-                        {t('study.viewer.consentValue', { version: v.consent.text_version, language: v.consent.language.toUpperCase() })}
-                        <br />
-                        <span className="muted">{formatDate(v.consent.recorded_at, locale)}</span>
-                      </>
-                    ) : (
-                      t('common.none')
-                    )}
-                  </td>
-                  <td>
-                    <div className="row-actions">
-                      {v.status === 'done' && (
-                        <button
-                          type="button"
-                          className={`btn btn-small ${selected === v.id ? 'btn-primary' : 'btn-secondary'}`}
-                          aria-pressed={selected === v.id}
-                          onClick={() => onSelect(selected === v.id ? null : v.id)}
-                        >
-                          {t('study.viewer.showCurve')}
-                          <span className="sr-only"> {v.label}</span>
-                        </button>
-                      )}
-                      {canRetry(v) && (
-                        <button type="button" className="btn btn-small btn-secondary" disabled={busy === v.id} onClick={() => act(v.id, () => client.retryVideo(v.id))}>
-                          {t('common.retry')}
-                          <span className="sr-only"> {v.label}</span>
-                        </button>
-                      )}
-                      <button type="button" className="btn btn-small btn-danger" disabled={busy === v.id} onClick={() => remove(v)}>
-                        {t('study.viewer.remove')}
-                        <span className="sr-only"> {v.label}</span>
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </>
   );
 }
