@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
-import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Comparison } from '../src/api/types';
 import { App } from '../src/App';
 import { fakeApi, json, renderInApp, type Call } from './support/app';
-import { audience, pointer, sizedLayout, study, xAt } from './support/studies';
+import { audience, pointer, study, withSizedLayout, xAt } from './support/studies';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -31,14 +31,7 @@ function compareApi() {
 }
 
 
-let restoreLayout: () => void;
-beforeEach(() => {
-  restoreLayout = sizedLayout();
-});
-afterEach(() => {
-  cleanup();
-  restoreLayout();
-});
+withSizedLayout();
 
 describe('comparing two studies', () => {
   it('picks two studies and a series: both curves with their bands on one timeline, and the difference', async () => {

@@ -1,13 +1,13 @@
 // @vitest-environment happy-dom
-import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AudienceCurve, Viewer } from '../src/api/types';
 import { App } from '../src/App';
 import { AddViewer } from '../src/components/study/AddViewer';
 import type { Uploader } from '../src/lib/useUpload';
 import { fakeApi, json, renderInApp, STATEMENT, type Call } from './support/app';
-import { audience, pointer, sizedLayout, study, STUDY_ID, viewer, VIEWER_1, VIEWER_2, VIEWER_3, xAt } from './support/studies';
+import { audience, pointer, study, STUDY_ID, withSizedLayout, viewer, VIEWER_1, VIEWER_2, VIEWER_3, xAt } from './support/studies';
 
 const CONTENT_URL = 'http://s3.test/content/trailer.mp4';
 const VIEWER_STATEMENT = {
@@ -75,13 +75,8 @@ async function openStudy(api = studyApi()) {
   return { api, client, calls, user };
 }
 
-let restoreLayout: () => void;
-beforeEach(() => {
-  restoreLayout = sizedLayout();
-});
+withSizedLayout();
 afterEach(() => {
-  cleanup();
-  restoreLayout();
   vi.restoreAllMocks();
   vi.useRealTimers();
 });

@@ -134,6 +134,14 @@ function renderWatch(client: ApiClient, media: MediaDeps | null, uploader?: Uplo
   );
 }
 
+/** Agrees to the statement, waits for the content to be ready and starts the recording. */
+async function agreeAndStart(user: ReturnType<typeof userEvent.setup>) {
+  await user.click(await screen.findByRole('button', { name: 'Yes, I agree' }));
+  const start = await screen.findByRole('button', { name: 'Start' });
+  await waitFor(() => expect(start.hasAttribute('disabled')).toBe(false));
+  await user.click(start);
+}
+
 /** The media elements whose play() was called, in order. */
 let played: HTMLMediaElement[];
 beforeEach(() => {
@@ -240,10 +248,7 @@ describe('the viewer page (/watch/:token)', () => {
     const gate = gatedUploader();
     const user = userEvent.setup();
     renderWatch(client, media, gate.uploader);
-    await user.click(await screen.findByRole('button', { name: 'Yes, I agree' }));
-    const start = await screen.findByRole('button', { name: 'Start' });
-    await waitFor(() => expect(start.hasAttribute('disabled')).toBe(false));
-    await user.click(start);
+    await agreeAndStart(user);
     await user.click(screen.getByRole('button', { name: 'Stop now' }));
     await waitFor(() => expect(gate.sent).toHaveLength(1));
     expect(gate.sent[0].file.type).toBe('video/webm;codecs=vp9');
@@ -273,10 +278,7 @@ describe('the viewer page (/watch/:token)', () => {
     const gate = gatedUploader();
     const user = userEvent.setup();
     renderWatch(client, media, gate.uploader);
-    await user.click(await screen.findByRole('button', { name: 'Yes, I agree' }));
-    const start = await screen.findByRole('button', { name: 'Start' });
-    await waitFor(() => expect(start.hasAttribute('disabled')).toBe(false));
-    await user.click(start);
+    await agreeAndStart(user);
     fireEvent(screen.getByTestId('watch-content'), new Event('ended'));
     await waitFor(() => expect(gate.sent).toHaveLength(1));
     await gate.finish(new ApiError('upload_failed', 'offline'));

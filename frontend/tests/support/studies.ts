@@ -1,6 +1,7 @@
 // Shared by the studies tests: fixture studies, viewers and audience curves as the API answers them
 // (/work/notes/studies-contract.md), and a chart-friendly DOM (happy-dom lays nothing out).
-import { vi } from 'vitest';
+import { cleanup } from '@testing-library/react';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { AudienceCurve, Study, Viewer } from '../../src/api/types';
 
 export const STUDY_ID = 'e'.repeat(32);
@@ -101,6 +102,18 @@ export function sizedLayout(width = 800, height = 300): () => void {
       else delete (HTMLElement.prototype as unknown as Record<string, unknown>)[p];
     }
   };
+}
+
+/** Every test of the calling file in sizedLayout's box; unmounted and the layout restored after each. */
+export function withSizedLayout() {
+  let restore: () => void = () => undefined;
+  beforeEach(() => {
+    restore = sizedLayout();
+  });
+  afterEach(() => {
+    cleanup();
+    restore();
+  });
 }
 
 /** A pointer event on a chart at (x, y) of its box (happy-dom has no pageX of its own). */
