@@ -50,10 +50,18 @@ def file_size(body: dict[str, Any], limit: int) -> int:
     return size
 
 
+def _finite(value: float) -> bool:
+    """JSON integers have no size limit: one too large for a float is no number of seconds either."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def seconds(body: dict[str, Any], name: str, low: float, high: float, *, low_inclusive: bool) -> float:
     """A finite number of seconds in [low, high] (or (low, high]); 400 `invalid_field` otherwise."""
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise BadRequest(f"'{name}' must be a number of seconds", code="invalid_field")
     too_low = value < low if low_inclusive else value <= low
     if too_low or value > high:
