@@ -89,7 +89,7 @@ def _record(
 ) -> dict[str, Any]:
     video_id = new_video_id()
     bucket = deps.settings.uploads_bucket
-    return deps.videos.create(
+    video = deps.videos.create(
         {
             "_id": video_id,
             "owner": study["owner"],
@@ -105,6 +105,13 @@ def _record(
             "viewer": viewer,
         }
     )
+    # The study deleted (or its account erased) meanwhile: its deletion sweeps its viewers after removing
+    # the study record, so a record written before this check is swept, and one this check finds orphaned
+    # goes now (no upload is given for it).
+    if deps.studies.get(study["owner"], study["_id"]) is None:
+        deps.videos.delete(study["owner"], video_id)
+        raise NotFound("no such study")
+    return video
 
 
 def _file(deps: Deps, body: dict[str, Any]) -> dict[str, Any]:
