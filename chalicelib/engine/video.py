@@ -348,8 +348,18 @@ def _scan(
     origin = stream.start_time or 0
     first: av.VideoFrame | None = None
     count, low, high, before_high = 0, None, None, None
+    # No video within both limits has more frames (plus the demuxer's closing empty packet): a file that
+    # does is refused as soon as it shows it, not after millions of tiny packets more.
+    max_packets = limits.max_fps * limits.max_duration + 2
+    packets = 0
     try:
         for packet in container.demux(stream):
+            packets += 1
+            if packets > max_packets:
+                raise VideoError(
+                    f"{name}: more than {max_packets - 2:.0f} frames, more than {limits.max_fps:.0f} frames "
+                    f"per second over {limits.max_duration / 60:.0f} minutes"
+                )
             if first is None:
                 decoded = packet.decode()
                 first = decoded[0] if decoded else None
