@@ -115,6 +115,8 @@ def erase_account(deps: Deps, claims: AccessClaims, body: dict[str, Any], client
     # Anything a request or a pipeline step in flight wrote meanwhile.
     report.analyses += deps.analyses.delete_all(user_id)
     report.videos += deps.videos.delete_all(user_id)
+    report.invites += deps.invites.delete_all(user_id)
+    report.studies += deps.studies.delete_all(user_id)
     report.s3_objects += _purge_objects(deps, user_id, video_ids)
     report.redis_keys = _redis_keys(deps, user, client_ip, study_ids)
     logger.info("account erased", extra=dict(report.__dict__))
