@@ -38,6 +38,9 @@ _ROUND = 4
 #: Times are compared at microsecond precision, so a sample written on a bin edge (0.25) falls on the
 #: later point however the float sum came out.
 _TIME_DECIMALS = 6
+#: Content times at least this far out lie on no grid (15000 points of at most 10 s) and would overflow
+#: their microsecond rounding: such a sample is skipped like one with no time.
+_FAR = 1e12
 _COMPARING = " to compare two studies"
 _LABEL_VALUES = itemgetter(*LABELS)
 _REACTION_VALUES = itemgetter(*REACTIONS)
@@ -151,7 +154,7 @@ def _binned(viewer: ViewerInput, lower: list[float], end: float) -> dict[int, li
         if not (sample.get("faces") or 0) > 0 or sample["t"] is None:
             continue
         content = float(sample["t"]) + offset
-        if not math.isfinite(content):
+        if not (math.isfinite(content) and abs(content) < _FAR):
             continue
         content = _microseconds(content)
         k = bisect_right(lower, content) - 1
@@ -166,7 +169,7 @@ def _binned(viewer: ViewerInput, lower: list[float], end: float) -> dict[int, li
             continue
         row, count = sums[k], counts[k]
         for j, value in enumerate(values):
-            if value is not None and value == value:
+            if value is not None and math.isfinite(value):  # NaN and infinities skipped
                 row[j] += value
                 count[j] += 1
     means: dict[int, list[float | None]] = {}
