@@ -109,6 +109,7 @@ def delete_study(deps: Deps, owner: str, study_id: str) -> None:
     except Exception as exc:  # only cached curves of a study no one can read any more; their TTL ends them
         logger.warning("cached audience curves not deleted", extra={"error": str(exc)})
     deps.studies.delete(owner, study_id)
+    deps.invites.delete_of_study(owner, study_id)  # an invite made meanwhile (another tab)
     _remove_viewers(deps, study)  # a viewer that joined while the invites were being deleted
     content.delete(deps.s3, study["content"]["bucket"], owner, study_id)  # content uploaded meanwhile
 
