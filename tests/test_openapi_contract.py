@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from chalicelib.auth.passwords import check_policy
 from chalicelib.errors import BadRequest
 from chalicelib.settings import service_settings
+from chalicelib.studies import viewer_consent
 from devstack.stack import LocalStack
 from tests.api_client import MAX_UPLOAD_BYTES, Account, Api
 from tests.synthetic import VIDEOS_DIR
@@ -186,6 +187,23 @@ def _not_the_current_consent(consent: Any) -> bool:
     return not isinstance(consent, dict) or consent.get("text_version") != version
 
 
+def _not_the_current_viewer_consent(consent: Any) -> bool:
+    return not isinstance(consent, dict) or consent.get("text_version") != viewer_consent.VERSION
+
+
+def _offset_outside_the_content(case: schemathesis.Case, offset: Any) -> bool:
+    """Whether a viewer's `offset` lies beyond its study's content (the study's duration is data, not
+    schema): asked of the API as the contract user."""
+    if isinstance(offset, bool) or not isinstance(offset, int | float) or not _sessions:
+        return False
+    session = _sessions[-1]
+    study_id = (case.path_parameters or {}).get("study_id")
+    found = session.api.call("GET", f"/studies/{study_id}", session.account)
+    if found.status_code != 200:
+        return False  # no such study: the answer is 404 whatever the offset
+    return bool(abs(offset) > found.json()["content"]["duration"])
+
+
 def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
     """`positive_data_acceptance` where a schema-valid request breaks a rule JSON Schema cannot express.
 
@@ -196,6 +214,8 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
     - POST /videos with a `size` over the upload limit (a deployment setting, not in the document): 413;
     - POST /studies with a `content.size` over the upload limit (the same setting): 413;
     - POST /videos whose `consent.text_version` is not the current statement's (a deployment setting): 400;
+    - POST /studies/{study_id}/viewers whose `consent.text_version` is not the current viewer statement's,
+      or whose `offset` lies beyond the study's content duration (the study's data): 400;
     - DELETE /account with a password that is not the account's (any string is one to the schema): 401,
       then 429 once the sign-in limiter counts enough of them.
     """
@@ -218,6 +238,13 @@ def _excluded_checks(case: schemathesis.Case) -> list[CheckFunction]:
             and content["size"] > MAX_UPLOAD_BYTES
         )
         or (label == "POST /videos" and _not_the_current_consent(body.get("consent")))
+        or (
+            label == "POST /studies/{study_id}/viewers"
+            and (
+                _not_the_current_viewer_consent(body.get("consent"))
+                or _offset_outside_the_content(case, body.get("offset"))
+            )
+        )
         or label == "DELETE /account"
     )
     return [positive_data_acceptance] if refused else []
