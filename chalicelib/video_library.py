@@ -21,6 +21,7 @@ from chalicelib.failures import retryable
 from chalicelib.observability import logger
 from chalicelib.pipeline.start import execution_arn, execution_status, start_execution
 from chalicelib.privacy import consent, retention
+from chalicelib.storage.bucket import purge
 from chalicelib.storage.videos import DONE, FAILED, PENDING_UPLOAD, PROCESSING, QUEUED, new_video_id
 from chalicelib.uploads import (
     delete_prefix,
@@ -196,13 +197,16 @@ def media_url(deps: Deps, user_id: str, video_id: str) -> dict[str, Any]:
 
 
 def delete_video(deps: Deps, user_id: str, video_id: str) -> None:
-    """The upload, its segment artefacts, its Analysis and its record; a running analysis is stopped."""
+    """The upload, its segment artefacts, its Analysis and its record; a running analysis is stopped.
+
+    Every version goes (the bucket is versioned in the cloud): a deleted video, or a viewer's withdrawn
+    recording, must not stay behind as a previous version until the lifecycle rules get to it."""
     video = _owned(deps, user_id, video_id)
     if video["status"] in (QUEUED, PROCESSING):
         with contextlib.suppress(deps.stepfunctions.exceptions.ExecutionDoesNotExist):
             deps.stepfunctions.stop_execution(executionArn=execution_arn(deps, video), cause="video deleted")
-    deps.s3.delete_object(Bucket=video["bucket"], Key=video["key"])
-    delete_prefix(deps.s3, video["bucket"], segments_prefix(video_id))
+    purge(deps.s3, video["bucket"], video["key"], exact=True)
+    purge(deps.s3, video["bucket"], segments_prefix(video_id))
     deps.analyses.delete(video_id, user_id)
     deps.videos.delete(user_id, video_id)
 
