@@ -144,8 +144,8 @@ def _values(sample: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
 def _binned(viewer: ViewerInput, lower: list[float], end: float) -> dict[int, list[float | None]]:
     """Per grid point where the viewer shows a face: their mean of each series (SERIES order) over
     their samples with a face in that point's bin, None for a series no such sample carries (a field
-    missing, null or NaN is skipped). One pass over the timeline in its order, each bin found by bisect
-    on the sorted lower edges, sums added up sample after sample."""
+    missing, null, NaN or infinite is skipped). One pass over the timeline in its order, each bin found
+    by bisect on the sorted lower edges, sums added up sample after sample."""
     sums: dict[int, list[float]] = {}
     counts: dict[int, list[int]] = {}
     complete: dict[int, int] = {}  # samples with every series, not in `counts`
