@@ -45,6 +45,8 @@ describe('comparing two studies', () => {
 
     const chart = await screen.findByTestId('audience-chart');
     expect([...chart.querySelectorAll('.audience-band-area .recharts-area-area')].map((p) => p.getAttribute('name'))).toEqual(['Trailer A 95%', 'Trailer B 95%']);
+    // No content plays here: the caption says a click places the cursor, not that it seeks a video.
+    expect(chart.closest('figure')!.querySelector('figcaption')!.textContent).toContain('click to place the cursor');
     expect(screen.getByTestId('audience-strip').getAttribute('data-kind')).toBe('signed');
     expect(within(screen.getByTestId('audience-strip')).getByText('Difference (A − B)')).toBeTruthy();
     expect(screen.getByTestId('audience-strip').querySelectorAll('.recharts-line-curve')).toHaveLength(1);

@@ -61,6 +61,8 @@ interface Props {
   label: string;
   /** A viewer drawn over the audience (dashed, `<key>__viewer` of each layer): their label. */
   viewerLabel?: string | null;
+  /** How to read the chart (default: the study page's, where a click seeks the content). */
+  hint?: string;
 }
 
 const DIFF_COLOR = '#33404c';
@@ -294,7 +296,7 @@ function StripFigure({ rows, strip, end, currentTime, onSeek, syncId, titleId }:
  * (or Enter on the focused chart) seeks the content video, and a playback cursor follows it as an HTML
  * overlay, so playing never redraws a chart (the ideas and helpers of EmotionTimeline).
  */
-export const AudienceChart = memo(function AudienceChart({ rows, layers, duration, currentTime, onSeek, strips, label, viewerLabel }: Props) {
+export const AudienceChart = memo(function AudienceChart({ rows, layers, duration, currentTime, onSeek, strips, label, viewerLabel, hint }: Props) {
   const { t } = useI18n();
   const syncId = `audience-${useId()}`;
   const activeRef = useRef<BandRow | null>(null);
@@ -331,7 +333,7 @@ export const AudienceChart = memo(function AudienceChart({ rows, layers, duratio
           </li>
         )}
       </ul>
-      <figcaption className="muted">{t('study.chartHint')}</figcaption>
+      <figcaption className="muted">{hint ?? t('study.chartHint')}</figcaption>
     </figure>
   );
 });

@@ -147,6 +147,7 @@ export function ComparePage() {
                 onSeek={setCurrentTime}
                 strips={strips}
                 label={t('compare.chartTitle', { series: name(shown) })}
+                hint={t('compare.chartHint')}
               />
               <h3>{t('compare.largest')}</h3>
               {diffs.length === 0 ? (
