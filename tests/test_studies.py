@@ -189,6 +189,31 @@ def test_study_recordings_stay_out_of_the_video_list_and_stats_but_count_towards
     assert (stored, recent) == (contents + 2 * CLIP.stat().st_size, 2), "contents and both recordings"
 
 
+def _display_key(study: Study) -> str:
+    """The key a read of the study's curve on its display step looks for, as its viewers are now."""
+    from chalicelib.deps import deps
+    from chalicelib.studies import curves
+
+    viewers = deps().viewers.of_study(study.owner.user_id, study.id)
+    step = audience.display_step(CONTENT_SECONDS)
+    return f"audience:{study.id}:{step!r}:{curves.fingerprint(viewers, CONTENT_SECONDS)}"
+
+
+def test_the_audience_is_computed_when_the_viewers_analyses_end(
+    api: Api, study: Study, stack: LocalStack
+) -> None:
+    """The merge step of a viewer's analysis caches its study's curve on the display step (just after the
+    video is done: hence the short wait); the first read, with no step, is served from it. This runs
+    before any test of the module reads the audience."""
+    client = redis.Redis.from_url(stack.redis.url)
+    key = _display_key(study)
+    cached = _eventually(lambda: client.get(key), timeout=30.0)
+    assert cached, f"no {key}: the curve was not computed when the analyses ended"
+    curve = api.call("GET", f"/studies/{study.id}/audience", study.owner).json()
+    assert curve == json.loads(cached), "served from the cache (the same computed_at)"
+    assert curve["step"] == 0.5 and curve["viewers_included"] == 2
+
+
 def test_the_audience_counts_the_viewers_where_their_recordings_cover_the_content(
     api: Api, study: Study
 ) -> None:
@@ -426,11 +451,14 @@ def test_removing_a_viewer_takes_them_out_of_the_audience(api: Api, study: Study
     deleted = api.call("DELETE", f"/studies/{study.id}/viewers/{b}", study.owner)
     assert deleted.status_code == 204
     assert api.call("DELETE", f"/studies/{study.id}/viewers/{b}", study.owner).status_code == 404
+    cached: Any = redis.Redis.from_url(stack.redis.url).get(_display_key(study))
+    assert cached, "the removal cached the curve of the viewers left"
 
     after = conforms(
         api.call("GET", f"/studies/{study.id}/audience", study.owner), "/studies/{study_id}/audience", "GET"
     ).json()
     assert after["computed_at"] != before["computed_at"], "a new fingerprint, not the cached curve"
+    assert after == json.loads(cached)
     assert [v["id"] for v in after["viewers"]] == [study.viewers["A"]] and after["viewers_included"] == 1
     a = study.analyses[study.viewers["A"]]
     assert after["n"] == [1 if _window(a, 0.0, t, 0.5) else 0 for t in after["t"]]

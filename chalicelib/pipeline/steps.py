@@ -35,6 +35,7 @@ from chalicelib.privacy import retention
 from chalicelib.settings import engine_settings
 from chalicelib.storage.objects import S3ObjectReader
 from chalicelib.storage.videos import DONE, PROCESSING, QUEUED
+from chalicelib.studies import curves
 from chalicelib.uploads import segment_key
 
 _THROTTLING = {
@@ -205,7 +206,8 @@ def _plan_retention(deps: Deps, video_id: str) -> None:
 
 @transient_errors
 def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
-    """Stitch the segment results into the Analysis, store it, then mark the video done.
+    """Stitch the segment results into the Analysis, store it, then mark the video done; a viewer's
+    recording then has its study's audience curve computed and cached (best effort: never fails this).
 
     Run again (a retry after the status was written, a duplicate), it finds the video done with its
     Analysis and ends the same way; it never deletes an Analysis whose video still exists."""
@@ -214,6 +216,7 @@ def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
     video = _current(deps, event, (QUEUED, PROCESSING, DONE))
     if video["status"] == DONE and deps.analyses.get(video_id, video["owner"]) is not None:
         logger.info("merge replayed: the video is already done with its results")
+        curves.refresh(deps, video)  # the first run may have ended before it
         return {"video_id": video_id, "status": "done"}
     segments = [
         SegmentResult.from_dict(
@@ -231,6 +234,7 @@ def merge_step(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         if now is None or now["status"] != DONE:
             raise VideoGone(f"video {video_id} left the pipeline during its merge")
     _plan_retention(deps, video_id)
+    curves.refresh(deps, video)  # a viewer's recording: its study's curve, ready for its next read
     metrics.add_metric(name="VideosAnalysed", unit="Count", value=1)
     metrics.add_metric(name="VideoSeconds", unit="Seconds", value=float(analysis["video"]["duration"]))
     logger.info("analysis stored", extra={"faces": len(analysis["faces"]), "dominant": summary["dominant"]})

@@ -111,6 +111,21 @@ def compare_grid(duration: float, step: float) -> list[float]:
     return _grid(duration, step, MAX_COMPARE_POINTS, _COMPARING)
 
 
+#: A chart of the web app draws about this many grid points at most (see display_step).
+DISPLAY_POINTS = 2000
+
+
+def display_step(duration: float) -> float:
+    """The step a curve is shown on, and so the API's default and the one precomputed when a viewer's
+    analysis ends: DEFAULT_STEP, coarser by multiples of it for long content so a chart has at most about
+    DISPLAY_POINTS points (1000 s: 0.5; 1001 s: 1.0; 3600 s: 2.0); never above MAX_STEP, so the default is
+    always a valid step. One rule, here: the web app omits the step and reads the response's."""
+    if isinstance(duration, bool) or not math.isfinite(duration) or duration <= 0:
+        return DEFAULT_STEP
+    coarser = math.ceil(duration / DISPLAY_POINTS / DEFAULT_STEP) * DEFAULT_STEP
+    return float(min(MAX_STEP, max(DEFAULT_STEP, coarser)))
+
+
 def _microseconds(x: float) -> float:
     """x on the microsecond: x * 1e6 rounded half to even, divided back (numpy's round, which the curve
     has always used for sample times and bin edges)."""

@@ -7,6 +7,10 @@ removed, finished, retried or moved gets a new key, so a cached curve is never s
 invalidate it; the TTL (1 hour) only bounds memory. Redis is an optimisation here: when it cannot be
 reached the curve is computed without it.
 
+The step a request leaves out is `audience.display_step` of the content's duration, the one the web app
+shows; `refresh` computes that curve ahead of its first read when a viewer's analysis ends (the pipeline's
+merge step) or a viewer is removed, under the same key a read looks for.
+
 audience.py needs only the standard library: the API function's zip carries no numpy, and
 tests/test_layer.py computes curves there with the engine's packages blocked.
 """
@@ -45,13 +49,11 @@ def fingerprint(viewers: list[dict[str, Any]], duration: float) -> str:
     return hashlib.sha256(json.dumps([items, float(duration)]).encode()).hexdigest()
 
 
-def parse_step(params: dict[str, str] | None) -> float:
-    """The `step` query parameter in seconds (default 0.5); its range is checked with the grid."""
-    from chalicelib.studies import audience as calc
-
+def _requested_step(params: dict[str, str] | None) -> float | None:
+    """The `step` query parameter in seconds, None when absent; its range is checked with the grid."""
     raw = (params or {}).get("step")
     if raw is None or raw == "":
-        return float(calc.DEFAULT_STEP)
+        return None
     try:
         step = float(raw)
     except ValueError:
@@ -59,6 +61,14 @@ def parse_step(params: dict[str, str] | None) -> float:
     if not math.isfinite(step):
         raise BadRequest("'step' must be a number of seconds", code="invalid_step")
     return step
+
+
+def parse_step(params: dict[str, str] | None, duration: float) -> float:
+    """The `step` query parameter in seconds; absent, the display step of `duration` (the content's)."""
+    from chalicelib.studies import audience as calc
+
+    step = _requested_step(params)
+    return calc.display_step(duration) if step is None else step
 
 
 def _grid(duration: float, step: float) -> list[float]:
@@ -116,12 +126,17 @@ def _compute(deps: Deps, study: dict[str, Any], viewers: list[dict[str, Any]], s
     }
 
 
+def _keyed(deps: Deps, study: dict[str, Any], step: float) -> tuple[str, list[dict[str, Any]]]:
+    """The cache key of the study's curve on `step` as its viewers are now, and those viewers."""
+    viewers = deps.viewers.of_study(study["owner"], study["_id"])
+    fingerprinted = fingerprint(viewers, float(study["content"]["duration"]))
+    return _KEY.format(study["_id"], repr(float(step)), fingerprinted), viewers
+
+
 def curve_of(deps: Deps, study: dict[str, Any], step: float) -> dict[str, Any]:
     """The study's audience curve on `step`, from the cache when its viewers have not changed."""
-    duration = float(study["content"]["duration"])
-    _grid(duration, step)
-    viewers = deps.viewers.of_study(study["owner"], study["_id"])
-    key = _KEY.format(study["_id"], repr(step), fingerprint(viewers, duration))
+    _grid(float(study["content"]["duration"]), step)
+    key, viewers = _keyed(deps, study, step)
     cached = _cached(deps, key)
     if cached is not None:
         return cached
@@ -132,14 +147,14 @@ def curve_of(deps: Deps, study: dict[str, Any], step: float) -> dict[str, Any]:
 
 def audience(deps: Deps, owner: str, study_id: str, params: dict[str, str] | None) -> dict[str, Any]:
     study = owned_study(deps, owner, study_id)
-    return curve_of(deps, study, parse_step(params))
+    return curve_of(deps, study, parse_step(params, float(study["content"]["duration"])))
 
 
 def audience_csv(deps: Deps, owner: str, study_id: str, params: dict[str, str] | None) -> str:
     study = owned_study(deps, owner, study_id)
     from chalicelib.studies import audience as calc
 
-    return calc.to_csv(curve_of(deps, study, parse_step(params)))
+    return calc.to_csv(curve_of(deps, study, parse_step(params, float(study["content"]["duration"]))))
 
 
 def compare_studies(deps: Deps, owner: str, params: dict[str, str] | None) -> dict[str, Any]:
@@ -154,12 +169,14 @@ def compare_studies(deps: Deps, owner: str, params: dict[str, str] | None) -> di
         if not valid_id(value):
             raise NotFound("no such study")
         ids.append(value)
-    step = parse_step(params)
+    requested = _requested_step(params)
     first, second = (owned_study(deps, owner, i) for i in ids)
     from chalicelib.studies import audience as calc
 
+    longer = max(float(s["content"]["duration"]) for s in (first, second))
+    step = calc.display_step(longer) if requested is None else requested
     try:
-        calc.compare_grid(max(float(s["content"]["duration"]) for s in (first, second)), step)
+        calc.compare_grid(longer, step)
         return calc.compare(curve_of(deps, first, step), curve_of(deps, second, step))
     except calc.StepError as exc:
         raise BadRequest(str(exc), code=exc.code) from None
@@ -171,8 +188,8 @@ def viewer_drilldown(
     """One viewer's values on the content grid (null where they show no face), to set beside the audience."""
     study = owned_study(deps, owner, study_id)
     video = owned_viewer(deps, study, viewer_id)
-    step = parse_step(params)
     duration = float(study["content"]["duration"])
+    step = parse_step(params, duration)
     t = _grid(duration, step)
     if video["status"] != DONE:
         raise Conflict(
@@ -197,6 +214,47 @@ def viewer_drilldown(
         "series": list(calc.SERIES),
         "values": values,
     }
+
+
+def refresh(deps: Deps, video: dict[str, Any]) -> None:
+    """Compute and cache the audience curve of the study `video` (a viewer's record, as it was before a
+    removal) belongs to, on the display step, so the first read after a viewer's analysis ended or a viewer
+    left is served from the cache. Nothing for a video of no study. Idempotent: the key is the one a read
+    looks for (the viewers' fingerprint), and a curve already there is not computed again.
+
+    Best effort: it never raises. A failure (Redis, MongoDB, anything) is logged as a warning with the
+    study id and the read computes the curve as it would have without this."""
+    study_id = video.get("study_id")
+    if not study_id:
+        return
+    try:
+        _refresh(deps, video["owner"], str(study_id))
+    except Exception as exc:
+        logger.warning(
+            "audience curve not precomputed; its first read computes it",
+            extra={"study_id": study_id, "error": f"{type(exc).__name__}: {exc}"},
+        )
+
+
+def _refresh(deps: Deps, owner: str, study_id: str) -> None:
+    from chalicelib.studies import audience as calc
+
+    study = deps.studies.get(owner, study_id)
+    if study is None:  # deleted (its viewers go with it): no curve to read
+        return
+    step = calc.display_step(float(study["content"]["duration"]))
+    key, viewers = _keyed(deps, study, step)
+    if deps.redis.exists(key):  # Redis errors raise here: no curve is computed that could not be kept
+        return
+    deps.redis.set(key, json.dumps(_compute(deps, study, viewers, step)), ex=CACHE_SECONDS)
+    now = deps.studies.get(owner, study_id)
+    if now is None or _keyed(deps, now, step)[0] != key:
+        # Deleted (or its account erased) while this computed, its viewers swept first: the deletion may
+        # have cleared the cache before this write. No read asks for this key any more: take the curve
+        # of those viewers back now rather than leave it for the TTL.
+        deps.redis.delete(key)
+        return
+    logger.info("audience curve precomputed", extra={"study_id": study_id, "step": step})
 
 
 def forget(deps: Deps, study_id: str) -> int:

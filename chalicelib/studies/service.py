@@ -117,7 +117,7 @@ def delete_study(deps: Deps, owner: str, study_id: str) -> None:
 def _remove_viewers(deps: Deps, study: dict[str, Any]) -> None:
     for video in deps.viewers.of_study(study["owner"], study["_id"]):
         with contextlib.suppress(NotFound):  # deleted meanwhile (withdrawn, another request)
-            viewers.remove(deps, video)
+            viewers.remove(deps, video, refresh_curve=False)
 
 
 def content_url(deps: Deps, owner: str, study_id: str) -> dict[str, Any]:

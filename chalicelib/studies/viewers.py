@@ -20,7 +20,7 @@ from chalicelib import video_library
 from chalicelib.deps import Deps
 from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, TooManyRequests
 from chalicelib.storage.videos import new_video_id
-from chalicelib.studies import content, viewer_consent
+from chalicelib.studies import content, curves, viewer_consent
 from chalicelib.studies.store import now_ms
 from chalicelib.uploads import presigned_post, presigned_put, upload_key
 from chalicelib.validation import required_string, string
@@ -192,7 +192,11 @@ def holder_view(video: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def remove(deps: Deps, video: dict[str, Any]) -> None:
+def remove(deps: Deps, video: dict[str, Any], *, refresh_curve: bool = True) -> None:
     """The recording, its segment results, its Analysis and its record, as `DELETE /videos` does (a
-    running analysis is stopped). The audience's fingerprint changes with it: no cached curve counts it."""
+    running analysis is stopped). The audience's fingerprint changes with it: no cached curve counts it;
+    with `refresh_curve` the curve without it is computed and cached now (best effort), so the next read
+    is warm. A study's deletion passes False: its curves go with it."""
     video_library.delete_video(deps, video["owner"], video["_id"])
+    if refresh_curve:
+        curves.refresh(deps, video)

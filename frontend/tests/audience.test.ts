@@ -9,7 +9,6 @@ import {
   groupSeries,
   hasReactionSeries,
   largestDifferences,
-  stepFor,
   viewerKey,
 } from '../src/lib/audience';
 import { cameraProblem, pickRecordingType, uploadType } from '../src/lib/recording';
@@ -49,14 +48,6 @@ describe('audience rows', () => {
     const old = audience({ series: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] });
     expect(hasReactionSeries(old)).toBe(false);
     expect(hasReactionSeries(audience())).toBe(true);
-  });
-
-  it('asks for a coarser step only when the content would give more than ~2,000 points', () => {
-    expect(stepFor(3)).toBe(0.5);
-    expect(stepFor(1000)).toBe(0.5);
-    expect(stepFor(1001)).toBe(1);
-    expect(stepFor(3600)).toBe(2);
-    expect(stepFor(0)).toBe(0.5);
   });
 });
 

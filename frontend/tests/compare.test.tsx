@@ -41,7 +41,7 @@ describe('comparing two studies', () => {
     await screen.findByRole('heading', { name: 'Compare two studies', level: 1 });
     await user.selectOptions(await screen.findByLabelText('Study B'), 'Trailer B');
     await user.selectOptions(screen.getByRole('combobox', { name: 'Series' }), 'Happy');
-    expect(calls.find((c) => c.path.startsWith('/compare?'))!.path).toBe(`/compare?a=${A}&b=${B}&step=0.5`);
+    expect(calls.find((c) => c.path.startsWith('/compare?'))!.path).toBe(`/compare?a=${A}&b=${B}`);
 
     const chart = await screen.findByTestId('audience-chart');
     expect([...chart.querySelectorAll('.audience-band-area .recharts-area-area')].map((p) => p.getAttribute('name'))).toEqual(['Trailer A 95%', 'Trailer B 95%']);

@@ -52,12 +52,12 @@ describe('study routes (creator, with the session)', () => {
     await client.studyContent(S);
     await client.listViewers(S);
     await client.addViewer(S, { filename: 'v.webm', content_type: 'video/webm', size: 10, offset: -1.5, label: 'Ana', consent: CONSENT });
-    await client.viewerCurve(S, V, 0.5);
+    await client.viewerCurve(S, V); // no step: the API's display step
     await client.createInvite(S, { expires_in: 3600, max_viewers: 20 });
     await client.listInvites(S);
     await client.audience(S, 1);
     const csv = await client.audienceCsv(S, 1);
-    await client.compare(S, V, 0.5);
+    await client.compare(S, V);
     await client.revokeInvite(S, I);
     await client.deleteViewer(S, V);
     await client.deleteStudy(S);
@@ -69,12 +69,12 @@ describe('study routes (creator, with the session)', () => {
       `GET /studies/${S}/content`,
       `GET /studies/${S}/viewers`,
       `POST /studies/${S}/viewers`,
-      `GET /studies/${S}/viewers/${V}/curve?step=0.5`,
+      `GET /studies/${S}/viewers/${V}/curve`,
       `POST /studies/${S}/invites`,
       `GET /studies/${S}/invites`,
       `GET /studies/${S}/audience?step=1`,
       `GET /studies/${S}/audience.csv?step=1`,
-      `GET /compare?a=${S}&b=${V}&step=0.5`,
+      `GET /compare?a=${S}&b=${V}`,
       `DELETE /studies/${S}/invites/${I}`,
       `DELETE /studies/${S}/viewers/${V}`,
       `DELETE /studies/${S}`,

@@ -147,7 +147,7 @@ describe('study page: the audience curve', () => {
     const { client, calls, user } = await openStudy();
     const row = document.querySelector(`tr[data-viewer="${VIEWER_2}"]`) as HTMLElement;
     await user.click(within(row).getByRole('button', { name: 'Show curve Viewer 2' }));
-    expect(calls.some((c) => c.path === `/studies/${STUDY_ID}/viewers/${VIEWER_2}/curve?step=0.5`)).toBe(true);
+    expect(calls.some((c) => c.path === `/studies/${STUDY_ID}/viewers/${VIEWER_2}/curve`)).toBe(true);
     const chart = screen.getByTestId('audience-chart');
     await waitFor(() => expect(chart.querySelectorAll('.audience-viewer-line .recharts-line-curve')).toHaveLength(7));
     expect((screen.getByLabelText('Viewer') as HTMLSelectElement).value).toBe(VIEWER_2);
@@ -162,7 +162,7 @@ describe('study page: the audience curve', () => {
     api.state.viewers = [...api.state.viewers, viewer({ id: VIEWER_3, label: 'Viewer 3', status: 'processing', progress: { done: 1, total: 2 } })];
     const { client, calls } = await openStudy(api);
     expect(screen.getByText('Analysing: 1 of 2 segments')).toBeTruthy();
-    const audienceCalls = () => calls.filter((c) => c.path.startsWith(`/studies/${STUDY_ID}/audience?`)).length;
+    const audienceCalls = () => calls.filter((c) => c.path === `/studies/${STUDY_ID}/audience`).length;
     expect(audienceCalls()).toBe(1);
 
     await act(() => vi.advanceTimersByTimeAsync(2000));
@@ -228,12 +228,16 @@ describe('study page: the audience curve', () => {
     expect(await within(panel).findByText('The service is temporarily unavailable. Try again in a moment.')).toBeTruthy();
     await user.click(within(panel).getByRole('button', { name: 'Try again' }));
     expect(await screen.findByTestId('audience-chart')).toBeTruthy();
-    expect(calls.filter((c) => c.path.startsWith(`/studies/${STUDY_ID}/audience?`))).toHaveLength(2);
+    expect(calls.filter((c) => c.path === `/studies/${STUDY_ID}/audience`)).toHaveLength(2);
     client.clearTokens();
   });
 
-  it('exports the audience as audience.csv and audience.json', async () => {
-    const { client, calls, user } = await openStudy();
+  it('exports the audience as audience.csv and audience.json, on the step the API answered with', async () => {
+    const api = studyApi();
+    api.state.curve = { ...api.state.curve, step: 0.75 }; // the API chose the step: the page asked for none
+    const { client, calls, user } = await openStudy(api);
+    expect(calls.some((c) => c.path === `/studies/${STUDY_ID}/audience`)).toBe(true);
+    expect(calls.some((c) => c.path.includes('step='))).toBe(false);
     const names: string[] = [];
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       names.push(this.download);
@@ -243,7 +247,7 @@ describe('study page: the audience curve', () => {
     await user.click(screen.getByRole('button', { name: 'Export CSV' }));
     await user.click(screen.getByRole('button', { name: 'Export JSON' }));
     await waitFor(() => expect(names).toEqual(['audience.csv', 'audience.json']));
-    expect(calls.some((c) => c.path === `/studies/${STUDY_ID}/audience.csv?step=0.5`)).toBe(true);
+    expect(calls.some((c) => c.path === `/studies/${STUDY_ID}/audience.csv?step=0.75`)).toBe(true);
     client.clearTokens();
   });
 });

@@ -404,10 +404,11 @@ export class ApiClient {
     return this.request<void>('DELETE', `/studies/${encodeURIComponent(id)}/viewers/${encodeURIComponent(viewerId)}`);
   }
 
-  viewerCurve(id: string, viewerId: string, step = 0.5): Promise<ViewerCurve> {
+  /** `step` left out: the API's display step of the content (the response's `step` says which). */
+  viewerCurve(id: string, viewerId: string, step?: number): Promise<ViewerCurve> {
     return this.request<ViewerCurve>(
       'GET',
-      `/studies/${encodeURIComponent(id)}/viewers/${encodeURIComponent(viewerId)}/curve?step=${step}`,
+      `/studies/${encodeURIComponent(id)}/viewers/${encodeURIComponent(viewerId)}/curve${stepQuery(step)}`,
     );
   }
 
@@ -423,19 +424,27 @@ export class ApiClient {
     return this.request<void>('DELETE', `/studies/${encodeURIComponent(id)}/invites/${encodeURIComponent(inviteId)}`);
   }
 
-  audience(id: string, step = 0.5): Promise<AudienceCurve> {
-    return this.request<AudienceCurve>('GET', `/studies/${encodeURIComponent(id)}/audience?step=${step}`);
+  /** `step` left out: the API's display step of the content (the response's `step` says which). */
+  audience(id: string, step?: number): Promise<AudienceCurve> {
+    return this.request<AudienceCurve>('GET', `/studies/${encodeURIComponent(id)}/audience${stepQuery(step)}`);
   }
 
-  async audienceCsv(id: string, step = 0.5): Promise<Blob> {
-    const res = await this.request<Response>('GET', `/studies/${encodeURIComponent(id)}/audience.csv?step=${step}`, { raw: true });
+  async audienceCsv(id: string, step?: number): Promise<Blob> {
+    const res = await this.request<Response>('GET', `/studies/${encodeURIComponent(id)}/audience.csv${stepQuery(step)}`, { raw: true });
     return res.blob();
   }
 
-  compare(a: string, b: string, step = 0.5): Promise<Comparison> {
-    const q = new URLSearchParams({ a, b, step: String(step) });
+  /** `step` left out: the API's display step of the longer content. */
+  compare(a: string, b: string, step?: number): Promise<Comparison> {
+    const q = new URLSearchParams({ a, b });
+    if (step != null) q.set('step', String(step));
     return this.request<Comparison>('GET', `/compare?${q}`);
   }
+}
+
+/** `?step=<step>`, or nothing: the API then uses its display step for the content. */
+function stepQuery(step: number | undefined): string {
+  return step == null ? '' : `?step=${step}`;
 }
 
 /** The `<Code>` of an S3 XML error body, if there is one. */

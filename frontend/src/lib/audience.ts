@@ -111,9 +111,3 @@ export function largestDifferences(rows: BandRow[], count = 3, apart = 5): Diffe
   }
   return out;
 }
-
-/** The grid step the app asks for: 0.5 s, coarser for long content so a chart has at most ~2,000 points. */
-export function stepFor(duration: number, maxPoints = 2000): number {
-  if (!(duration > 0)) return 0.5;
-  return Math.max(0.5, Math.ceil(duration / maxPoints / 0.5) * 0.5);
-}

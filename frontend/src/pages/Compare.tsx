@@ -9,7 +9,7 @@ import { BackLink, PageHeading, usePageTitle } from '../components/PageHeading';
 import { RecordSelect } from '../components/RecordSelect';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useI18n } from '../i18n';
-import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, countKey, largestDifferences, stepFor } from '../lib/audience';
+import { EXPRESSION_SERIES, REACTION_GROUP_SERIES, compareRows, countKey, largestDifferences } from '../lib/audience';
 import { formatPercent, formatSignedPercent } from '../lib/format';
 import { useLoad } from '../lib/useLoad';
 
@@ -41,15 +41,14 @@ export function ComparePage() {
 
   const studyA = studies?.find((s) => s.id === a);
   const studyB = studies?.find((s) => s.id === b);
-  const step = stepFor(Math.max(studyA?.content.duration ?? 0, studyB?.content.duration ?? 0));
   const ready = Boolean(studyA && studyB && a !== b);
 
   const loadCompare = useCallback(() => {
     setCmp(null);
     setCmpError(null);
     if (!ready) return;
-    client.compare(a, b, step).then(setCmp, setCmpError);
-  }, [client, a, b, step, ready]);
+    client.compare(a, b).then(setCmp, setCmpError);
+  }, [client, a, b, ready]);
   useEffect(loadCompare, [loadCompare]);
 
   function pick(key: 'a' | 'b', value: string) {

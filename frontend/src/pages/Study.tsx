@@ -15,7 +15,7 @@ import { AddViewer } from '../components/study/AddViewer';
 import { InvitesPanel } from '../components/study/InvitesPanel';
 import { ViewersTable } from '../components/study/ViewersTable';
 import { useI18n } from '../i18n';
-import { audienceRows, groupSeries, hasReactionSeries, stepFor, type SeriesGroup } from '../lib/audience';
+import { audienceRows, groupSeries, hasReactionSeries, type SeriesGroup } from '../lib/audience';
 import { emotionColor } from '../lib/emotions';
 import { formatDate, formatDuration, formatNumber, formatPercent, formatTime } from '../lib/format';
 import { useDeleteAndLeave } from '../lib/useDeleteAndLeave';
@@ -79,7 +79,6 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
   const [own, setOwn] = useState<ViewerCurve | null>(null);
   const [ownError, setOwnError] = useState<unknown>(null);
   const [curveAttempt, setCurveAttempt] = useState(0);
-  const step = stepFor(study.content.duration);
 
   const loadContent = useCallback(() => client.studyContent(study.id), [client, study.id]);
 
@@ -111,7 +110,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     if (fingerprint == null) return;
     let live = true;
     setCurveError(null);
-    client.audience(study.id, step).then(
+    client.audience(study.id).then(
       (c) => live && setCurve(c),
       (e) => live && setCurveError(e),
     );
@@ -121,7 +120,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     return () => {
       live = false;
     };
-  }, [client, study.id, step, fingerprint, reloadStudy, curveAttempt]);
+  }, [client, study.id, fingerprint, reloadStudy, curveAttempt]);
 
   // Drill-down: the selected viewer's own curve over the audience.
   useEffect(() => {
@@ -129,14 +128,14 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
     setOwnError(null);
     if (!selected) return;
     let live = true;
-    client.viewerCurve(study.id, selected, step).then(
+    client.viewerCurve(study.id, selected).then(
       (c) => live && setOwn(c),
       (e) => live && setOwnError(e),
     );
     return () => {
       live = false;
     };
-  }, [client, study.id, selected, step]);
+  }, [client, study.id, selected]);
 
   const reactions = curve ? hasReactionSeries(curve) : false;
   const shownGroup: SeriesGroup = reactions ? group : 'expressions';
@@ -249,7 +248,7 @@ function StudyView({ study, reloadStudy }: { study: Study; reloadStudy: () => vo
         <section className="panel" aria-labelledby="moments-title">
           <h2 id="moments-title">{t('study.moments')}</h2>
           {curve && <Moments moments={moments} onSeek={clock.seek} />}
-          <ExportButtons json={curve} jsonName="audience.json" csv={() => client.audienceCsv(study.id, step)} csvName="audience.csv" />
+          <ExportButtons json={curve} jsonName="audience.json" csv={() => client.audienceCsv(study.id, curve?.step)} csvName="audience.csv" />
         </section>
         <section className="panel" aria-labelledby="viewers-title">
           <h2 id="viewers-title">{t('study.viewers')}</h2>
