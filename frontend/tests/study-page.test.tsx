@@ -104,9 +104,12 @@ describe('study page: the audience curve', () => {
     expect(items).toHaveLength(7);
     expect(items[0].textContent).toBe('Happy80.0%95%: 65%–95% · n = 2');
 
+    // recharts throttles mouse moves (one per 16 ms, the rest on the trailing edge): wait for this one.
     await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, 'mousemove', xAt(0)));
-    const first = screen.getByTestId('audience-tooltip').querySelector('li[data-series="happy"]')!;
-    expect(first.textContent).toBe('Happy20.0%no band (n < 2) · n = 1');
+    await waitFor(() => {
+      const first = screen.getByTestId('audience-tooltip').querySelector('li[data-series="happy"]')!;
+      expect(first.textContent).toBe('Happy20.0%no band (n < 2) · n = 1');
+    });
     client.clearTokens();
   });
 
@@ -152,7 +155,9 @@ describe('study page: the audience curve', () => {
     await waitFor(() => expect(chart.querySelectorAll('.audience-viewer-line .recharts-line-curve')).toHaveLength(7));
     expect((screen.getByLabelText('Viewer') as HTMLSelectElement).value).toBe(VIEWER_2);
     await act(async () => pointer(chart.querySelector('.recharts-wrapper')!, 'mousemove', xAt(2)));
-    expect(screen.getByTestId('audience-tooltip').querySelector('li[data-series="happy"]')!.textContent).toContain('Viewer 2 90%');
+    await waitFor(() =>
+      expect(screen.getByTestId('audience-tooltip').querySelector('li[data-series="happy"]')!.textContent).toContain('Viewer 2 90%'),
+    );
     client.clearTokens();
   });
 
