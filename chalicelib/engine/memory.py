@@ -4,10 +4,11 @@ glibc's malloc serves blocks above its mmap threshold with fresh mappings and re
 that threshold rises to the size of the largest block freed (up to 32 MB), after which decoded frames, crops
 and ONNX tensors (each 0.1-3 MB) are carved from the heap instead, and how far the heap then fragments depends
 on the order of frees. Measured on the benchmark clips, one segment per fresh process: the 720p clip's 30 s
-segment peaked at 274-403 MB run to run with the default and 265-270 MB with the threshold pinned at 8 MB, the
-1080p group clip at 262-322 MB and 253-269 MB, at the same CPU time within noise (a 256 KB threshold gave 235
-MB but +15% CPU in page faults; at 4 MB every 1080p frame got its own mapping and cost 5-10% more CPU).
-Setting the threshold through `mallopt` also turns the dynamic adjustment off.
+segment peaked at 274-403 MB run to run with the default and 254-276 MB in 14 runs with the threshold pinned
+at 8 MB (330 MB once, as the worst of `make bench`'s three), the 1080p group clip at 262-322 MB and 253-269
+MB, at the same CPU time within noise (a 256 KB threshold gave 235 MB but +15% CPU in page faults; at 4 MB,
+251-256 MB, but every 1080p frame got its own mapping and cost 5-10% more CPU). Setting the threshold through
+`mallopt` also turns the dynamic adjustment off.
 """
 
 from __future__ import annotations
