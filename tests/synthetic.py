@@ -7,12 +7,18 @@ slowly over a fixed textured background. Encoded as H.264 with PyAV, so no ffmpe
 from __future__ import annotations
 
 import csv
+import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import numpy as np
+
+from chalicelib.storage.objects import S3ObjectReader
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 FER_DIR = FIXTURES / "faces" / "fer2013-publictest"
@@ -344,3 +350,24 @@ def write_browser_recording(
     data = buffer.getvalue()
     path.write_bytes(as_media_recorder(data, frame_rate=frame_rate) if chromium_layout else data)
     return BrowserRecording(path, frame_ms, sorted(keyframe_ms))
+
+
+class CountingBucket:
+    """An S3 client holding one object, counting the bytes its ranged GETs serve (the cost of a read)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.served = data, 0
+
+    def head_object(self, Bucket: str, Key: str) -> dict[str, int]:  # boto3's argument names
+        return {"ContentLength": len(self.data)}
+
+    def get_object(self, Bucket: str, Key: str, Range: str) -> dict[str, Any]:
+        match = re.fullmatch(r"bytes=(\d+)-(\d+)", Range)
+        assert match is not None
+        first, last = int(match[1]), int(match[2])
+        self.served += last - first + 1
+        return {"Body": io.BytesIO(self.data[first : last + 1])}
+
+    def opener(self) -> Callable[[], S3ObjectReader]:
+        """Opens the object as the pipeline does: a file read by ranged GETs."""
+        return lambda: S3ObjectReader(self, "bucket", "key", len(self.data))

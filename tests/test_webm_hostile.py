@@ -4,10 +4,7 @@ packets it holds, the scan stops as soon as the file is beyond the limits it is 
 
 from __future__ import annotations
 
-import io
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,28 +12,11 @@ from chalicelib.engine.errors import VideoError
 from chalicelib.engine.limits import Limits
 from chalicelib.engine.video import probe
 from chalicelib.storage.objects import S3ObjectReader
-from tests.synthetic import write_browser_recording
+from tests.synthetic import CountingBucket, write_browser_recording
 
 #: A Cluster of unknown size (as MediaRecorder writes them) at 3000 ms.
 _CLUSTER = bytes([0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
 _CLUSTER += bytes([0xE7, 0x82]) + (3000).to_bytes(2, "big")
-
-
-class _Bucket:
-    """An S3 client holding one object, counting the bytes its ranged GETs serve (the cost of a read)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.served = data, 0
-
-    def head_object(self, Bucket: str, Key: str) -> dict[str, int]:  # boto3's argument names
-        return {"ContentLength": len(self.data)}
-
-    def get_object(self, Bucket: str, Key: str, Range: str) -> dict[str, Any]:
-        match = re.fullmatch(r"bytes=(\d+)-(\d+)", Range)
-        assert match is not None
-        first, last = int(match[1]), int(match[2])
-        self.served += last - first + 1
-        return {"Body": io.BytesIO(self.data[first : last + 1])}
 
 
 def _tiny_blocks(count: int, track: int = 1) -> bytes:
@@ -53,7 +33,7 @@ def test_a_flood_of_tiny_packets_is_refused_without_reading_the_whole_file(tmp_p
     data = (
         real.path.read_bytes() + _CLUSTER + _tiny_blocks(1_500_000)
     )  # 12 MB; the reader fetches 1 MiB blocks
-    bucket = _Bucket(data)
+    bucket = CountingBucket(data)
     limits = Limits(max_duration=60.0)  # at most 240 fps for 60 s: 14,401 frames
     with pytest.raises(VideoError, match="frames"):
         probe(lambda: S3ObjectReader(bucket, "bucket", "key", len(data)), limits)

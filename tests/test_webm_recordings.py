@@ -11,8 +11,6 @@ gives Chromium (frontend/e2e/make_fake_camera.py).
 from __future__ import annotations
 
 import hashlib
-import io
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -41,10 +39,10 @@ from chalicelib.engine.video import (
     sample_times,
     seek_point_before,
 )
-from chalicelib.storage.objects import BLOCK_BYTES, S3ObjectReader
+from chalicelib.storage.objects import BLOCK_BYTES
 from devstack.stack import LocalStack
 from tests.api_client import Account, Api
-from tests.synthetic import BrowserRecording, _elements, _vint, write_browser_recording
+from tests.synthetic import BrowserRecording, CountingBucket, _elements, _vint, write_browser_recording
 
 #: name: what write_browser_recording is given (12 s each).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -55,26 +53,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 SAMPLE_FPS = 5.0
 ONE_FRAME = 1 / 30
-
-
-class _Bucket:
-    """An S3 client holding one object, counting the bytes its ranged GETs serve (the cost of a read)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.served = data, 0
-
-    def head_object(self, Bucket: str, Key: str) -> dict[str, int]:  # boto3's argument names
-        return {"ContentLength": len(self.data)}
-
-    def get_object(self, Bucket: str, Key: str, Range: str) -> dict[str, Any]:
-        match = re.fullmatch(r"bytes=(\d+)-(\d+)", Range)
-        assert match is not None
-        first, last = int(match[1]), int(match[2])
-        self.served += last - first + 1
-        return {"Body": io.BytesIO(self.data[first : last + 1])}
-
-    def opener(self) -> Callable[[], S3ObjectReader]:
-        return lambda: S3ObjectReader(self, "bucket", "key", len(self.data))
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +142,7 @@ def test_the_probe_keeps_every_limit(
 ) -> None:
     with pytest.raises(FrameTooLarge):
         probe(recordings("vp8").path, Limits(max_frame_pixels=640 * 480 - 1))
-    bucket = _Bucket(minute_recording.path.read_bytes())
+    bucket = CountingBucket(minute_recording.path.read_bytes())
     with pytest.raises(VideoTooLong, match=r"lasts more than 0\.1 minutes"):
         probe(bucket.opener(), Limits(max_duration=6.0))
     assert bucket.served < 0.3 * len(bucket.data), "the scan stops at the limit"
@@ -206,7 +184,7 @@ def test_segments_sample_exactly_the_frames_of_the_whole_recording(
 def test_a_late_segment_reads_only_its_own_part(minute_recording: BrowserRecording) -> None:
     """Without Cues FFmpeg's seek reads every cluster before the target; from the probe's seek point a
     segment reads the header block and its own clusters. The probe itself reads the object once."""
-    bucket = _Bucket(minute_recording.path.read_bytes())
+    bucket = CountingBucket(minute_recording.path.read_bytes())
     info, points = probe_with_seek_points(bucket.opener())
     assert bucket.served == len(bucket.data)
     start, end = 50.0, 52.0
