@@ -189,7 +189,8 @@ def sample(t, happy):
     return {"t": t, "faces": 1, "emotions": emotions, "attention": 0.9,
             "reactions": {"interest": 0.5, "boredom": 0.0, "confusion": 0.0, "smile": happy}}
 
-step = curves.parse_step({"step": "1"})
+step = curves.parse_step({"step": "1"}, 2.0)
+default_step = curves.parse_step({}, 3600.0)  # no `step`: the display step of an hour
 viewers = [
     audience.ViewerInput("a", 0.0, [sample(0.0, 0.2), sample(1.0, 0.4), sample(2.0, 0.5)]),
     audience.ViewerInput("b", 1.0, [sample(0.0, 0.6), sample(1.0, 0.6)]),
@@ -202,6 +203,7 @@ print(json.dumps({
     "n": curve["n"], "happy": curve["mean"]["happy"], "low": curve["low"]["happy"],
     "high": curve["high"]["happy"], "difference": both["difference"]["happy"], "t": both["t"],
     "csv": audience.to_csv(curve).splitlines(), "alone": alone["happy"],
+    "default_step": default_step,
     "engine": sorted(m for m in sys.modules if m.split(".")[0] in {"numpy", "cv2", "av", "onnxruntime"}),
 }))
 """
@@ -217,6 +219,7 @@ def test_zip_functions_compute_audience_curves_without_the_engine() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.splitlines()[-1])
     assert out["engine"] == []
+    assert out["default_step"] == 2.0
     assert out["n"] == [1, 2, 3]
     # t 2: 0.5, 0.6, 0.4 -> mean 0.5, sd 0.1, 4.3027 * 0.1 / sqrt 3 = 0.24841
     assert out["happy"] == [0.2, 0.5, 0.5] and out["low"][2] == 0.2516 and out["high"][2] == 0.7484
