@@ -28,6 +28,7 @@ from chalicelib.deps import Deps
 from chalicelib.errors import ApiError, BadRequest, NotFound
 from chalicelib.observability import logger
 from chalicelib.storage.bucket import EXPORTS_PREFIX, keys_older_than, purge, set_retention_tag
+from chalicelib.storage.mongo import now_ms as _now
 from chalicelib.storage.videos import FINISHED
 
 MAX_DAYS = 3650
@@ -45,12 +46,6 @@ INLINE_SECONDS = 8.0
 class SourceDeleted(ApiError):
     status = 410
     code = "source_deleted"
-
-
-def _now() -> datetime:
-    """Milliseconds: what BSON stores."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _iso(value: Any) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
@@ -44,3 +46,9 @@ def ensure_indexes(db: Database) -> None:
     db.invites.create_index(
         [("owner", ASCENDING), ("study_id", ASCENDING), ("created_at", DESCENDING)], name="invites_study"
     )
+
+
+def now_ms() -> datetime:
+    """Now, to the millisecond: what BSON stores, so a record reads back with the time it was made with."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

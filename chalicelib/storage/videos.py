@@ -22,6 +22,7 @@ from pymongo.database import Database
 
 from chalicelib.engine.labels import LABELS
 from chalicelib.errors import BadRequest
+from chalicelib.storage.mongo import now_ms as _now
 
 PENDING_UPLOAD = "pending_upload"
 QUEUED = "queued"
@@ -49,12 +50,6 @@ FINISHED = (DONE, FAILED)
 def new_video_id() -> str:
     """32 hex characters: valid as an S3 key part and as a Step Functions execution name."""
     return secrets.token_hex(16)
-
-
-def _now() -> datetime:
-    """Milliseconds: what BSON stores, so a record reads back with the time it was created with."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def encode_cursor(video: dict[str, Any]) -> str:

@@ -18,8 +18,8 @@ from chalicelib.deps import Deps
 from chalicelib.observability import logger
 from chalicelib.pipeline.start import upload_records
 from chalicelib.storage.bucket import purge
+from chalicelib.storage.mongo import now_ms
 from chalicelib.studies.content import CONTENT_PREFIX
-from chalicelib.studies.store import now_ms
 from chalicelib.uploads import safe_filename
 
 _KEY = re.compile(

@@ -19,8 +19,8 @@ from typing import Any
 
 from chalicelib.deps import Deps
 from chalicelib.errors import ApiError, BadRequest, NotFound, Unauthorized
+from chalicelib.storage.mongo import now_ms
 from chalicelib.storage.videos import new_video_id
-from chalicelib.studies.store import now_ms
 
 DEFAULT_EXPIRES_SECONDS = 7 * 24 * 3600
 MIN_EXPIRES_SECONDS = 60

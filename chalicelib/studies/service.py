@@ -13,10 +13,10 @@ from chalicelib.deps import Deps
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.observability import logger
 from chalicelib.settings import engine_settings
+from chalicelib.storage.mongo import now_ms
 from chalicelib.storage.videos import new_video_id
 from chalicelib.studies import content, curves, invites, viewers
 from chalicelib.studies.access import owned_study, owned_viewer, valid_id
-from chalicelib.studies.store import now_ms
 from chalicelib.validation import required_string
 
 #: GET /studies answers the newest this many (no paging yet: `next` is always null).

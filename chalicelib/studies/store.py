@@ -8,19 +8,14 @@ their status moves through `VideoRepository` like any video's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 
+from chalicelib.storage.mongo import now_ms
 from chalicelib.storage.videos import DONE, FAILED, PROCESSING, QUEUED
-
-
-def now_ms() -> datetime:
-    """Milliseconds: what BSON stores, so a record reads back with the time it was made with."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class StudyRepository:

@@ -19,9 +19,9 @@ from typing import Any
 from chalicelib import video_library
 from chalicelib.deps import Deps
 from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, TooManyRequests
+from chalicelib.storage.mongo import now_ms
 from chalicelib.storage.videos import new_video_id
 from chalicelib.studies import content, curves, viewer_consent
-from chalicelib.studies.store import now_ms
 from chalicelib.uploads import presigned_post, presigned_put, upload_key
 from chalicelib.validation import required_string, string
 
