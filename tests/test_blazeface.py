@@ -16,7 +16,7 @@ from chalicelib.engine.blazeface import (
     SHORT_RANGE,
     BlazeFaceDetector,
     Detection,
-    _cut,
+    _letterbox,
     anchor_centres,
     weighted_nms,
 )
@@ -91,11 +91,7 @@ def test_a_face_cut_off_by_the_frame_edge_is_found_where_it_is(detector: BlazeFa
     _, frame = next(iter(sample_frames(VIDEOS_DIR / "liveportrait_driving_d3.mp4", 1.0, 1.5, 2.0)))
     x, y, w, h = detector.detect_faces(frame)[0].box
     side = 1.6 * w
-    face = cv2.resize(
-        _cut(frame, (x + w / 2 - side / 2, y + h / 2 - side / 2, side)),
-        (320, 320),
-        interpolation=cv2.INTER_AREA,
-    )
+    face = _letterbox(frame, (x + w / 2 - side / 2, y + h / 2 - side / 2, side), 320).image
     scene = background(640, 480, 5)
 
     def placed(left: int) -> np.ndarray:

@@ -23,6 +23,7 @@ mouth, ears) come with each face for alignment and the landmark model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,10 +156,9 @@ class Face:
         return float(np.linalg.norm(self.keypoints[1] - self.keypoints[0]))
 
 
-def _to_face(detection: Detection, x0: float, y0: float, side: float) -> Face:
-    """A detection in a square region (`x0`, `y0`, `side` in frame pixels) to a face in the frame."""
-    box = detection.box * side + np.array([x0, y0, x0, y0])
-    points = detection.keypoints * side + np.array([x0, y0])
+def _to_face(detection: Detection) -> Face:
+    """A detection in frame pixels to a face, its box framed as the classifiers expect."""
+    box, points = detection.box, detection.keypoints
     width, height = box[2] - box[0], box[3] - box[1]
     face_side = max(width, height)
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2 - HAAR_SHIFT_UP * face_side
@@ -184,30 +184,18 @@ class BlazeFaceDetector:
             v: (load_session(model_dir / v.file), anchor_centres(v)) for v in (FULL_RANGE, SHORT_RANGE)
         }
 
-    def _run(self, variant: Variant, squares: list[np.ndarray]) -> list[list[Detection]]:
-        """Detections (normalised to each square) in square BGR images of any size."""
+    def _run(self, variant: Variant, inputs: list[_Letterbox]) -> list[list[Detection]]:
+        """Detections, in frame pixels, in letterboxed inputs made at this variant's size."""
         session, anchors = self._models[variant]
         size = variant.size
-        batch = (
-            np.stack(
-                [
-                    cv2.cvtColor(
-                        cv2.resize(
-                            square,
-                            (size, size),
-                            interpolation=cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR,
-                        ),
-                        cv2.COLOR_BGR2RGB,
-                    )
-                    for square in squares
-                ]
-            ).astype(np.float32)
-            * (1 / 127.5)
-            - 1.0
-        )
+        batch = np.stack([cv2.cvtColor(i.image, cv2.COLOR_BGR2RGB) for i in inputs]).astype(np.float32)
+        batch = batch * (1 / 127.5) - 1.0
         regressors, logits = session.run(["regressors", "classificators"], {"image": batch})
         threshold = self.min_scores[variant]
-        return [decode(r, c, anchors, size, threshold) for r, c in zip(regressors, logits, strict=True)]
+        return [
+            [i.to_frame(d) for d in decode(r, c, anchors, size, threshold)]
+            for i, r, c in zip(inputs, regressors, logits, strict=True)
+        ]
 
     def detect_faces(self, frame_bgr: np.ndarray) -> list[Face]:
         """Every face in the frame, largest first."""
@@ -219,17 +207,14 @@ class BlazeFaceDetector:
             for x in (0, width - tw):
                 for y in (0, height - th):
                     regions.append(_square_region(x, y, tw, th))
-        found: list[Detection] = []
-        squares = [_cut(frame_bgr, r) for r in regions]
-        for (x0, y0, side), detections in zip(regions, self._run(FULL_RANGE, squares), strict=True):
-            found += [_in_frame(d, x0, y0, side, width, height) for d in detections]
+        inputs = [_letterbox(frame_bgr, r, FULL_RANGE.size) for r in regions]
+        found = [d for detections in self._run(FULL_RANGE, inputs) for d in detections]
         # The short-range model on the whole frame too (about 1 ms): it finds faces that fill much of the
         # picture, and blurry tightly cropped ones, that the full-range model scores low (measured on
         # FER2013 faces placed in frames: 110 of 120 found at 0.5, against 92 for full range alone).
-        x0, y0, side = regions[0]
-        found += [_in_frame(d, x0, y0, side, width, height) for d in self._run(SHORT_RANGE, squares[:1])[0]]
+        found += self._run(SHORT_RANGE, [_letterbox(frame_bgr, regions[0], SHORT_RANGE.size)])[0]
         merged = weighted_nms(found) or self._cut_by_the_edge(frame_bgr)
-        faces = [_to_face(d, 0, 0, 1) for d in merged]
+        faces = [_to_face(d) for d in merged]
         return sorted(faces, key=lambda f: f.box[2] * f.box[3], reverse=True)
 
     def _cut_by_the_edge(self, frame_bgr: np.ndarray) -> list[Detection]:
@@ -238,25 +223,9 @@ class BlazeFaceDetector:
         Not the short-range model: there it took skin-coloured cloth under the top edge for a chin (37 of 428
         crops just below a fixture face, none for the full-range model), and it added few true faces."""
         height, width = frame_bgr.shape[:2]
-        size = FULL_RANGE.size
-        # The margined square is made at the model's input size (not cut at full size and shrunk: on a 1080p
-        # frame that would be an 8-megapixel square).
-        scale = size / ((1 + 2 * EDGE_MARGIN) * max(width, height))
-        inner_w, inner_h = max(1, round(width * scale)), max(1, round(height * scale))
-        x0, y0 = (size - inner_w) // 2, (size - inner_h) // 2
-        square = np.zeros((size, size, 3), dtype=frame_bgr.dtype)
-        square[y0 : y0 + inner_h, x0 : x0 + inner_w] = cv2.resize(
-            frame_bgr, (inner_w, inner_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        )
-        offset, stretch = np.array([x0, y0], np.float64), np.array([inner_w / width, inner_h / height])
-        found = [
-            Detection(
-                d.score,
-                (d.box * size - np.tile(offset, 2)) / np.tile(stretch, 2),
-                (d.keypoints * size - offset) / stretch,
-            )
-            for d in self._run(FULL_RANGE, [square])[0]
-        ]
+        side = (1 + 2 * EDGE_MARGIN) * max(width, height)
+        region = (width / 2 - side / 2, height / 2 - side / 2, side)
+        found = self._run(FULL_RANGE, [_letterbox(frame_bgr, region, FULL_RANGE.size)])[0]
         return [
             d
             for d in weighted_nms(found)
@@ -270,16 +239,13 @@ class BlazeFaceDetector:
         """The faces near `known` boxes, each looked for in a window twice its size."""
         if not known:
             return []
-        height, width = frame_bgr.shape[:2]
         regions = []
         for x, y, w, h in known:
             window = 2.0 * max(w, h)
             regions.append((x + w / 2 - window / 2, y + h / 2 - window / 2, window))
-        found: list[Detection] = []
-        squares = [_cut(frame_bgr, r) for r in regions]
-        for (x0, y0, side), detections in zip(regions, self._run(SHORT_RANGE, squares), strict=True):
-            found += [_in_frame(d, x0, y0, side, width, height) for d in detections]
-        faces = [_to_face(d, 0, 0, 1) for d in weighted_nms(found)]
+        inputs = [_letterbox(frame_bgr, r, SHORT_RANGE.size) for r in regions]
+        found = [d for detections in self._run(SHORT_RANGE, inputs) for d in detections]
+        faces = [_to_face(d) for d in weighted_nms(found)]
         faces = [f for f in faces if any(iou(f.box, k) > 0.1 for k in known)]  # only the faces looked for
         return sorted(faces, key=lambda f: f.box[2] * f.box[3], reverse=True)
 
@@ -293,19 +259,45 @@ def _square_region(x: int, y: int, w: int, h: int) -> tuple[float, float, float]
     return x + w / 2 - side / 2, y + h / 2 - side / 2, float(side)
 
 
-def _cut(frame: np.ndarray, region: tuple[float, float, float]) -> np.ndarray:
-    """The square region of the frame, black where it leaves the frame."""
-    x0, y0, side = (round(v) for v in region)
+@dataclass(frozen=True)
+class _Letterbox:
+    """A model input: a square region of the frame scaled to the model's size, black outside the frame,
+    and the mapping back (frame pixel = `origin` + input pixel / `scale`, per axis)."""
+
+    image: np.ndarray
+    origin: np.ndarray  # (x, y) in frame pixels of the input's pixel (0, 0)
+    scale: np.ndarray  # input pixels per frame pixel, (x, y)
+
+    def to_frame(self, d: Detection) -> Detection:
+        """A detection normalised to this input, in frame pixels."""
+        size = self.image.shape[0]
+        box = d.box * size / np.tile(self.scale, 2) + np.tile(self.origin, 2)
+        return Detection(d.score, box, d.keypoints * size / self.scale + self.origin)
+
+
+def _letterbox(frame: np.ndarray, region: tuple[float, float, float], size: int) -> _Letterbox:
+    """The square region (x0, y0, side, in frame pixels) at `size` x `size`, black where it leaves the frame.
+
+    Only the part inside the frame is resized, straight to the model's size: cutting the square at frame
+    size first (a 1280x1280 square for a 720p frame, mostly black) and shrinking it cost twice as much. The
+    mapping back uses the exact pixel extents, so rounding the placement never shifts a detection."""
+    x0, y0, side = region
     height, width = frame.shape[:2]
-    out = np.zeros((side, side, 3), dtype=frame.dtype)
-    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
-    return out
-
-
-def _in_frame(d: Detection, x0: float, y0: float, side: float, width: int, height: int) -> Detection:
-    """A detection in a square region, in frame pixels (as a Detection with pixel coordinates)."""
-    offset = np.array([round(x0), round(y0)], np.float64)
-    side = float(round(side))
-    return Detection(d.score, d.box * side + np.tile(offset, 2), d.keypoints * side + offset)
+    scale = size / side
+    # Whole frame pixels inside both the region and the frame; their place in the input, inside it.
+    sx0, sy0 = max(0, math.ceil(x0)), max(0, math.ceil(y0))
+    sx1, sy1 = min(width, math.floor(x0 + side)), min(height, math.floor(y0 + side))
+    out = np.zeros((size, size, 3), dtype=frame.dtype)
+    if sx1 <= sx0 or sy1 <= sy0:
+        return _Letterbox(out, np.array([x0, y0], np.float64), np.array([scale, scale]))
+    dx0, dy0 = (min(size - 1, max(0, round((v - o) * scale))) for v, o in ((sx0, x0), (sy0, y0)))
+    dx1 = min(size, max(dx0 + 1, round((sx1 - x0) * scale)))
+    dy1 = min(size, max(dy0 + 1, round((sy1 - y0) * scale)))
+    part = frame[sy0:sy1, sx0:sx1]
+    shrinking = (dx1 - dx0) < (sx1 - sx0)
+    out[dy0:dy1, dx0:dx1] = cv2.resize(
+        part, (dx1 - dx0, dy1 - dy0), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    )
+    stretch = np.array([(dx1 - dx0) / (sx1 - sx0), (dy1 - dy0) / (sy1 - sy0)])
+    origin = np.array([sx0, sy0], np.float64) - np.array([dx0, dy0], np.float64) / stretch
+    return _Letterbox(out, origin, stretch)
