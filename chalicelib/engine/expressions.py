@@ -24,6 +24,8 @@ from chalicelib.engine.onnx_sessions import load_session
 MINI_XCEPTION_FILE = "mini_xception.onnx"
 FACEAPI_FILE = "faceapi_expression.onnx"
 OWN_FILE = "own_expression.onnx"
+#: The same recipe trained again from another seed (same validation split): a second member for combinations.
+OWN_SEED2_FILE = "own_expression_seed2.onnx"
 CALIBRATED_FILE = "calibrated.json"
 
 #: face-api's native order is neutral, happy, sad, angry, fearful, disgusted, surprised.
@@ -88,18 +90,13 @@ class OnnxExpressionClassifier:
         self.flip = (name in ("ensemble", "own")) if flip is None else flip
         self.models: list[_OnnxModel] = []
         self.combination: _Combination | None = None
-        if name == "own":
-            self.models.append(_own_model(model_dir))
         if name == "calibrated":
             self.combination = _Combination.load(model_dir)
             self.models = self.combination.models
             self.flip = False  # each member says whether it mirrors
-        if name in ("ensemble", "mini_xception"):
-            self.models.append(_OnnxModel(load_session(model_dir / MINI_XCEPTION_FILE), 64, True, None))
-        if name in ("ensemble", "faceapi"):
-            self.models.append(
-                _OnnxModel(load_session(model_dir / FACEAPI_FILE), 112, False, _FACEAPI_TO_PROJECT)
-            )
+        else:
+            members = ("mini_xception", "faceapi") if name == "ensemble" else (name,)
+            self.models = [_member_model(model_dir, member) for member in members]
         self.version = f"{name}{'+flip' if self.flip else ''}/1"
 
     def classify(self, crops: list[np.ndarray]) -> np.ndarray:
@@ -111,18 +108,21 @@ class OnnxExpressionClassifier:
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def _own_model(model_dir: Path) -> _OnnxModel:
-    return _OnnxModel(load_session(model_dir / OWN_FILE), 48, True, None)
+#: Each expression net: its file, input side, grayscale or not, and its label order mapped to the project's.
+_NETS: dict[str, tuple[str, int, bool, list[int] | None]] = {
+    "own": (OWN_FILE, 48, True, None),
+    "own2": (OWN_SEED2_FILE, 48, True, None),
+    "mini_xception": (MINI_XCEPTION_FILE, 64, True, None),
+    "faceapi": (FACEAPI_FILE, 112, False, _FACEAPI_TO_PROJECT),
+}
 
 
 def _member_model(model_dir: Path, name: str) -> _OnnxModel:
-    if name == "own":
-        return _own_model(model_dir)
-    if name == "mini_xception":
-        return _OnnxModel(load_session(model_dir / MINI_XCEPTION_FILE), 64, True, None)
-    if name == "faceapi":
-        return _OnnxModel(load_session(model_dir / FACEAPI_FILE), 112, False, _FACEAPI_TO_PROJECT)
-    raise ValueError(f"unknown member model {name!r} in {CALIBRATED_FILE}")
+    if name not in _NETS:
+        raise ValueError(f"unknown member model {name!r} in {CALIBRATED_FILE}")
+    file, size, gray, to_project = _NETS[name]
+    # The arena: these nets run many times on small batches (onnx_sessions.load_session says why).
+    return _OnnxModel(load_session(model_dir / file, arena=True), size, gray, to_project)
 
 
 class _Combination:

@@ -40,8 +40,11 @@ from chalicelib.settings import engine_settings
 
 SEGMENT_FORMAT = 1
 TINY_FACE_FILE = "tiny_face_detector.onnx"
-#: Crops are classified in batches of this many faces (fewer, larger inference calls).
-_BATCH = 16
+#: Crops are classified in batches of this many faces. The expression sessions keep a memory arena as large
+#: as their largest run (onnx_sessions.load_session), so small batches keep the worker small: 30 s of the
+#: real 720p clip took 3.38 CPU-s and 255-291 MB with batches of 16 and no arena, 3.08 CPU-s and
+#: 214-232 MB with batches of 4 and the arena (263-296 MB with 8).
+_BATCH = 4
 #: The face mesh's face flag below this: no face in the region (no signals for that sample).
 MESH_PRESENCE = 0.5
 #: Two followed faces whose boxes overlap this much are the same face.
