@@ -73,6 +73,9 @@ def test_faces_are_found_in_every_fixture_video(name: str, presence: float, mode
     assert analysis["model"]["detector"] == "blazeface"
     if name == "openmpf_face_video_01.mp4":
         assert len(analysis["faces"]) >= 3, "the group clip has several people"
+    if name == "openmpf_new_face_video-90.mp4":
+        pan = [s["faces"] for s in analysis["timeline"] if 11.4 <= s["t"] < 14.6]  # the landscape
+        assert len(pan) == 16 and sum(pan) == 0
 
 
 def test_the_rotated_clip_is_analysed_upright(detector: BlazeFaceDetector) -> None:
@@ -166,6 +169,32 @@ def test_no_face_is_found_in_the_landscape_pan(detector: BlazeFaceDetector) -> N
     assert [t for t, frame in samples if detector.detect_faces(frame)] == []
 
 
+def test_doubtful_boxes_on_face_free_textures_are_not_counted(tmp_path: Path, model_dir: Path) -> None:
+    """Textured backgrounds with no face, one a second: where the detector finds no face but has doubtful
+    boxes (scores from 0.25 to its thresholds), the face mesh, asked for a second opinion, rejects every one.
+    (A few textures of this kind are taken for a face by the detector itself: not counted here.)"""
+    detector = BlazeFaceDetector(model_dir)
+    path = tmp_path / "textures.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=5, options={"preset": "veryfast"})
+        assert isinstance(stream, av.video.stream.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        for seed in range(30):
+            scene = av.VideoFrame.from_ndarray(background(640, 360, seed), format="bgr24")
+            for _ in range(5):
+                out.mux(stream.encode(scene))
+        out.mux(stream.encode(None))
+    doubted, sure = set(), set()
+    for t, frame in sample_frames(path, 0.0, 30.0, 5.0):
+        faces, doubtful = detector.find_faces(frame, doubtful_from=0.25)
+        (sure if faces else doubted if doubtful else set()).add(int(t))
+    doubted -= sure | {t + 1 for t in sure}  # a false face is followed into the next texture for a moment
+    assert len(doubted) >= 8, (doubted, sure)
+    analysis = analyze_video(path, AnalysisOptions(model_dir=model_dir, detector="blazeface"))
+    assert len(analysis["timeline"]) == 150
+    assert {int(s["t"]) for s in analysis["timeline"] if s["faces"]} & doubted == set()
+
+
 def _fer_video(path: Path, seconds: int) -> Path:
     """One new FER2013 test face per second (48 px, grayscale), upscaled to 150-250 px, some tilted by up
     to 20 degrees, on a textured 640x360 background."""
@@ -203,7 +232,7 @@ def test_blurry_fer_faces_are_found_in_nearly_every_second(tmp_path: Path, model
     path = _fer_video(tmp_path / "fer.mp4", seconds)
     analysis = analyze_video(path, AnalysisOptions(model_dir=model_dir, detector="blazeface", sample_fps=5.0))
     found = {int(s["t"]) for s in analysis["timeline"] if s["faces"] > 0}
-    # Before the mesh followed faces, re-detection near the last box saw 3-5 false faces in second 62 (the
-    # only way it reached 67 of 70); following drops them, and the four seconds the detector misses outright
-    # (6, 16, 42, 62) leave 66 of 70 (94.3%; issue 10 asks 95%).
-    assert len(found) >= 0.94 * seconds, f"{len(found)} of {seconds} seconds"
+    # The detector alone misses four seconds outright (6, 16, 42, 62: scores 0.29-0.43, under its
+    # thresholds), which left 66 of 70 (94.3%). Its doubtful boxes now get the face mesh's opinion, which
+    # sees a face in three of them (flag above 0.99): 69 of 70.
+    assert len(found) >= 0.95 * seconds, f"{len(found)} of {seconds} seconds"

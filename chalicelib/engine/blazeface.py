@@ -43,6 +43,8 @@ NMS_IOU = 0.3
 KEYPOINTS = 6  # right eye, left eye, nose tip, mouth centre, right ear, left ear (the subject's)
 #: From BlazeFace's box to the Haar-like box the classifiers were tuned on (median of 64 pairs).
 HAAR_SIDE, HAAR_SHIFT_UP = 1.04, 0.097
+#: Doubtful detections handed back for a second opinion: at most this many per full pass, best first.
+MAX_DOUBTFUL = 3
 #: Tiles of large frames: at most this many pixels a side (4x the full-range model's input), overlapping by at
 #: least this share, and at most this many (measured in tests/test_blazeface.py, small faces in a wide shot).
 TILE_SIDE, TILE_OVERLAP, MAX_TILES = 768, 0.2, 8
@@ -148,6 +150,16 @@ def weighted_nms(detections: list[Detection], threshold: float = NMS_IOU) -> lis
     return out
 
 
+def _same_face(a: Detection, b: Detection) -> bool:
+    """Boxes that overlap at all by their centres: one inside the other's box, either way."""
+
+    def inside(p: Detection, q: Detection) -> bool:
+        cx, cy = (p.box[0] + p.box[2]) / 2, (p.box[1] + p.box[3]) / 2
+        return bool(q.box[0] <= cx <= q.box[2] and q.box[1] <= cy <= q.box[3])
+
+    return inside(a, b) or inside(b, a)
+
+
 def _distinct(detections: list[Detection]) -> list[Detection]:
     """Drop a detection whose centre lies inside a better-scored one's box: one face seen twice.
 
@@ -203,14 +215,17 @@ class BlazeFaceDetector:
             v: (load_session(model_dir / v.file), anchor_centres(v)) for v in (FULL_RANGE, SHORT_RANGE)
         }
 
-    def _run(self, variant: Variant, inputs: list[_Letterbox]) -> list[list[Detection]]:
-        """Detections, in frame pixels, in letterboxed inputs made at this variant's size."""
+    def _run(
+        self, variant: Variant, inputs: list[_Letterbox], floor: float | None = None
+    ) -> list[list[Detection]]:
+        """Detections, in frame pixels, in letterboxed inputs made at this variant's size (from the variant's
+        threshold up, or from `floor` when lower)."""
         session, anchors = self._models[variant]
         size = variant.size
         batch = np.stack([cv2.cvtColor(i.image, cv2.COLOR_BGR2RGB) for i in inputs]).astype(np.float32)
         batch = batch * (1 / 127.5) - 1.0
         regressors, logits = session.run(["regressors", "classificators"], {"image": batch})
-        threshold = self.min_scores[variant]
+        threshold = self.min_scores[variant] if floor is None else min(floor, self.min_scores[variant])
         return [
             [i.to_frame(d) for d in decode(r, c, anchors, size, threshold)]
             for i, r, c in zip(inputs, regressors, logits, strict=True)
@@ -218,19 +233,33 @@ class BlazeFaceDetector:
 
     def detect_faces(self, frame_bgr: np.ndarray) -> list[Face]:
         """Every face in the frame, largest first."""
+        return self.find_faces(frame_bgr)[0]
+
+    def find_faces(
+        self, frame_bgr: np.ndarray, doubtful_from: float | None = None
+    ) -> tuple[list[Face], list[Face]]:
+        """Every face in the frame, largest first; and, given `doubtful_from`, the best few detections scored
+        from there to the thresholds that are none of those faces, for a second opinion (the face mesh's)."""
         height, width = frame_bgr.shape[:2]
         regions = [_square_region(0, 0, width, height)]
         if max(width, height) >= self.tile_from_width:
             regions += [_square_region(*tile) for tile in tiles(width, height)]
         inputs = [_letterbox(frame_bgr, r, FULL_RANGE.size) for r in regions]
-        found = [d for detections in self._run(FULL_RANGE, inputs) for d in detections]
+        found = [d for detections in self._run(FULL_RANGE, inputs, doubtful_from) for d in detections]
+        sure = [d for d in found if d.score >= self.min_scores[FULL_RANGE]]
         # The short-range model on the whole frame too (about 1 ms): it finds faces that fill much of the
         # picture, and blurry tightly cropped ones, that the full-range model scores low (measured on
         # FER2013 faces placed in frames: 110 of 120 found at 0.5, against 92 for full range alone).
-        found += self._run(SHORT_RANGE, [_letterbox(frame_bgr, regions[0], SHORT_RANGE.size)])[0]
-        merged = _distinct(weighted_nms(found)) or self._cut_by_the_edge(frame_bgr)
-        faces = [_to_face(d) for d in merged]
-        return sorted(faces, key=lambda f: f.box[2] * f.box[3], reverse=True)
+        whole = _letterbox(frame_bgr, regions[0], SHORT_RANGE.size)
+        short = self._run(SHORT_RANGE, [whole], doubtful_from)[0]
+        sure += [d for d in short if d.score >= self.min_scores[SHORT_RANGE]]
+        merged = _distinct(weighted_nms(sure)) or self._cut_by_the_edge(frame_bgr)
+        faces = sorted((_to_face(d) for d in merged), key=lambda f: f.box[2] * f.box[3], reverse=True)
+        if doubtful_from is None:
+            return faces, []
+        unsure = [d for d in found + short if all(d is not s for s in sure)]
+        doubtful = [d for d in _distinct(weighted_nms(unsure)) if not any(_same_face(d, m) for m in merged)]
+        return faces, [_to_face(d) for d in doubtful[:MAX_DOUBTFUL]]
 
     def _cut_by_the_edge(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Faces the frame's edge cuts off (in frame pixels): the full-range model on the frame inside a black

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from chalicelib.engine.alignment import aligned_crop, eye_distance
-from chalicelib.engine.blazeface import BlazeFaceDetector
+from chalicelib.engine.blazeface import BlazeFaceDetector, Face
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
 from chalicelib.engine.face_signals import face_signals
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square, iou
@@ -47,6 +47,9 @@ TINY_FACE_FILE = "tiny_face_detector.onnx"
 _BATCH = 4
 #: The face mesh's face flag below this: no face in the region (no signals for that sample).
 MESH_PRESENCE = 0.5
+#: A full pass's doubtful detections (scored from this up to the detector's thresholds) count as faces when
+#: the face mesh is this sure there is a face in their region.
+DOUBTFUL_SCORE, CONFIRMED = 0.25, 0.9
 #: Two followed faces whose boxes overlap this much are the same face.
 DUPLICATE_IOU = 0.5
 #: A followed head that turned more than this since its detection is placed by the detector again.
@@ -282,8 +285,26 @@ class _FaceFinder:
 
     def _full_pass(self, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]]:
         tick = time.process_time()
-        found = _find(self._detector, frame, None)
+        doubtful: list[Face] = []
+        if isinstance(self._detector, BlazeFaceDetector):
+            faces, doubtful = self._detector.find_faces(frame, doubtful_from=DOUBTFUL_SCORE)
+            found = [_Found(f.box, f.keypoints) for f in faces]
+        else:
+            found = _find(self._detector, frame, None)
         self._clock["detect"] += time.process_time() - tick
+        if doubtful:
+            # A second opinion on what the detector half saw: the face mesh's own face flag. Blurry or
+            # unusual faces score 0.25-0.5 with the detector and above 0.99 with the mesh; in face-free
+            # frames (the landscape pan, textures) and beside the fixture videos' faces, the detector's
+            # doubtful boxes score 0.1 at most with the mesh.
+            tick = time.process_time()
+            meshes = self._mesh.run(frame, [_region(_Found(f.box, f.keypoints)) for f in doubtful])
+            found += [
+                _Found(f.box, f.keypoints)
+                for f, m in zip(doubtful, meshes, strict=True)
+                if m.presence >= CONFIRMED
+            ]
+            self._clock["landmarks"] += time.process_time() - tick
         self._followed = []
         return self._adopt(frame, found, keep=[])
 
