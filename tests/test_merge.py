@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.engine.face_signals import FaceSignals
 from chalicelib.engine.labels import LABELS
 from chalicelib.engine.merge import merge, summarize
 from chalicelib.engine.segment import SegmentResult
@@ -62,6 +63,30 @@ def test_short_tracks_are_dropped_as_detector_noise() -> None:
     assert len(analysis["faces"]) == 1
     assert analysis["summary"]["dominant"] == "neutral"
     assert {s["faces"] for s in analysis["timeline"]} == {1}
+
+
+def test_a_short_track_the_face_mesh_saw_throughout_is_kept() -> None:
+    """Two samples of a face in a new place (a camera swing): kept when every sample has the mesh's
+    signals; a two-sample track with a sample the mesh did not see is noise as before."""
+    signals = FaceSignals(5.0, 0.0, 0.0, (0.8, 0.8), 0.1, 0.0, 0.6).to_dict()
+    seg = _segment(
+        0,
+        4,
+        [
+            ([100, 100, 80, 80], NEUTRAL, _times(0, 4)),
+            ([300, 50, 60, 60], HAPPY, [1.0, 1.2]),
+            ([500, 50, 60, 60], SAD, [2.0, 2.2]),
+        ],
+    )
+    seen, half_seen = seg.tracks[1]["points"], seg.tracks[2]["points"]
+    for point in seen:
+        point["s"] = signals
+    half_seen[0]["s"] = signals
+    analysis = merge(INFO, [seg])
+    assert len(analysis["faces"]) == 2
+    short = next(f for f in analysis["faces"] if len(f["timeline"]) == 2)
+    assert (short["first_t"], short["last_t"]) == (1.0, 1.2)
+    assert [s["faces"] for s in analysis["timeline"] if s["t"] in (1.0, 1.2, 2.0, 2.2)] == [2, 2, 1, 1]
 
 
 def test_timeline_is_the_mean_over_present_faces_and_empty_without_faces() -> None:

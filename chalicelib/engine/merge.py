@@ -26,7 +26,8 @@ from chalicelib.engine.video import VideoInfo
 #: 2: landmark signals and attention per face sample, attention per timeline sample, attention, looking
 #: away and blink rates in the summary (new fields only: a format-1 reader reads a format-2 document).
 ANALYSIS_FORMAT = 2
-#: Tracks seen in fewer samples than this are taken for detector noise and dropped.
+#: Tracks seen in fewer samples than this are taken for detector noise and dropped, unless the face mesh saw
+#: a face in every one of their samples (`_kept`).
 MIN_TRACK_SAMPLES = 3
 KEY_MOMENTS = 5
 #: A key moment is an expression held by the audience with at least this mean probability.
@@ -44,7 +45,7 @@ def merge(
     ordered = sorted(segments, key=lambda s: s.start)
     sample_fps = ordered[0].sample_fps
     times = sorted({t for seg in ordered for t, _ in seg.samples})
-    tracks = [t for t in _stitch(ordered, sample_fps) if len(t) >= MIN_TRACK_SAMPLES]
+    tracks = [t for t in _stitch(ordered, sample_fps) if _kept(t)]
     faces = [_face_entry(i, points, smoothing_seconds, sample_fps) for i, points in enumerate(tracks)]
 
     by_time: dict[float, list[np.ndarray]] = defaultdict(list)
@@ -106,6 +107,14 @@ def merge(
 
 
 Point = dict[str, Any]
+
+
+def _kept(track: list[Point]) -> bool:
+    """A track long enough, or a short one that two models agree is a face: the detector found it and the
+    face mesh saw a face (its landmark signals) in every sample. Where a handheld camera swings, a face
+    seen for one or two samples in a new place is a track of its own; detector noise gets no signals (the
+    mesh's face flag measured 0.1 at most on the detector's doubtful boxes beside the fixture faces)."""
+    return len(track) >= MIN_TRACK_SAMPLES or all(p.get("s") is not None for p in track)
 
 
 def _stitch(segments: list[SegmentResult], sample_fps: float) -> list[list[Point]]:
