@@ -66,8 +66,8 @@ def test_short_tracks_are_dropped_as_detector_noise() -> None:
 
 
 def test_a_short_track_the_face_mesh_saw_throughout_is_kept() -> None:
-    """Two samples of a face in a new place (a camera swing): kept when every sample has the mesh's
-    signals; a two-sample track with a sample the mesh did not see is noise as before."""
+    """Two samples of a face in a new place (a camera swing): kept when the face mesh was sure of a face in
+    every sample (its flag "m" >= 0.9); a two-sample track with a doubtful sample is noise as before."""
     signals = FaceSignals(5.0, 0.0, 0.0, (0.8, 0.8), 0.1, 0.0, 0.6).to_dict()
     seg = _segment(
         0,
@@ -80,8 +80,9 @@ def test_a_short_track_the_face_mesh_saw_throughout_is_kept() -> None:
     )
     seen, half_seen = seg.tracks[1]["points"], seg.tracks[2]["points"]
     for point in seen:
-        point["s"] = signals
-    half_seen[0]["s"] = signals
+        point["s"], point["m"] = signals, 0.97
+    half_seen[0]["s"], half_seen[0]["m"] = signals, 0.98
+    half_seen[1]["s"], half_seen[1]["m"] = signals, 0.6
     analysis = merge(INFO, [seg])
     assert len(analysis["faces"]) == 2
     short = next(f for f in analysis["faces"] if len(f["timeline"]) == 2)

@@ -43,11 +43,13 @@ NMS_IOU = 0.3
 KEYPOINTS = 6  # right eye, left eye, nose tip, mouth centre, right ear, left ear (the subject's)
 #: From BlazeFace's box to the Haar-like box the classifiers were tuned on (median of 64 pairs).
 HAAR_SIDE, HAAR_SHIFT_UP = 1.04, 0.097
+#: Two detections are one face seen twice only if their sides are within this factor of each other.
+SAME_FACE_SIDES = 2.0
 #: Doubtful detections handed back for a second opinion: at most this many per full pass, best first.
 MAX_DOUBTFUL = 3
 #: Tiles of large frames: at most this many pixels a side (4x the full-range model's input), overlapping by at
 #: least this share, and at most this many (measured in tests/test_blazeface.py, small faces in a wide shot).
-TILE_SIDE, TILE_OVERLAP, MAX_TILES = 768, 0.2, 8
+TILE_SIDE, TILE_OVERLAP, MAX_TILES = 768, 0.2, 9
 #: The black margin round the frame for faces cut by its edge, in units of the frame's longer side (0.25:
 #: the frame fills the middle two thirds of the model's input; 0.125 and 0.5 found fewer cut faces).
 EDGE_MARGIN = 0.25
@@ -151,7 +153,16 @@ def weighted_nms(detections: list[Detection], threshold: float = NMS_IOU) -> lis
 
 
 def _same_face(a: Detection, b: Detection) -> bool:
-    """Boxes that overlap at all by their centres: one inside the other's box, either way."""
+    """One face seen twice: boxes of similar size (sides within `SAME_FACE_SIDES` of each other), either's
+    centre inside the other's box. A small face beside or behind a large one is not the same face."""
+    side_a, side_b = a.box[2] - a.box[0], b.box[2] - b.box[0]
+    if max(side_a, side_b) > SAME_FACE_SIDES * max(min(side_a, side_b), 1e-9):
+        return False
+    return _centre_inside(a, b)
+
+
+def _centre_inside(a: Detection, b: Detection) -> bool:
+    """Either box's centre inside the other box."""
 
     def inside(p: Detection, q: Detection) -> bool:
         cx, cy = (p.box[0] + p.box[2]) / 2, (p.box[1] + p.box[3]) / 2
@@ -161,15 +172,14 @@ def _same_face(a: Detection, b: Detection) -> bool:
 
 
 def _distinct(detections: list[Detection]) -> list[Detection]:
-    """Drop a detection whose centre lies inside a better-scored one's box: one face seen twice.
+    """Drop a detection that is a better-scored one's face seen again (`_same_face`).
 
     Suppression by overlap (`weighted_nms`, IoU 0.3) keeps both when the whole frame and a tile, or two
     tiles, see a small face with boxes of different sizes (a 720p frame of 15 faces 48 px tall: 18
-    detections). Two people's faces can overlap, but one face's centre inside another's box is not seen."""
+    detections)."""
     kept: list[Detection] = []
     for d in sorted(detections, key=lambda d: -d.score):
-        cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
-        if not any(k.box[0] <= cx <= k.box[2] and k.box[1] <= cy <= k.box[3] for k in kept):
+        if not any(_same_face(d, k) for k in kept):
             kept.append(d)
     return kept
 
@@ -258,7 +268,10 @@ class BlazeFaceDetector:
         if doubtful_from is None:
             return faces, []
         unsure = [d for d in found + short if all(d is not s for s in sure)]
-        doubtful = [d for d in _distinct(weighted_nms(unsure)) if not any(_same_face(d, m) for m in merged)]
+        # Doubts about part of a face already found (whatever their size) are not another face.
+        doubtful = [
+            d for d in _distinct(weighted_nms(unsure)) if not any(_centre_inside(d, m) for m in merged)
+        ]
         return faces, [_to_face(d) for d in doubtful[:MAX_DOUBTFUL]]
 
     def _cut_by_the_edge(self, frame_bgr: np.ndarray) -> list[Detection]:
@@ -320,7 +333,7 @@ def _tile_count(length: int, side: int) -> int:
 def _tile_spans(length: int, side: int) -> list[tuple[int, int]]:
     """The tiles' (start, length) along one side of the frame, evenly spread from edge to edge."""
     count = _tile_count(length, side)
-    span = int(0.6 * length) if count == 2 else side
+    span = max(1, min(side, int(0.6 * length)))
     return [(round(i * (length - span) / (count - 1)), span) for i in range(count)]
 
 
@@ -354,6 +367,7 @@ def _letterbox(frame: np.ndarray, region: tuple[float, float, float], size: int)
     mapping back uses the exact pixel extents, so rounding the placement never shifts a detection."""
     x0, y0, side = region
     height, width = frame.shape[:2]
+    side = max(side, 1.0)  # a box rounded to nothing still makes a (black) input
     scale = size / side
     # Whole frame pixels inside both the region and the frame; their place in the input, inside it.
     sx0, sy0 = max(0, math.ceil(x0)), max(0, math.ceil(y0))
@@ -365,9 +379,8 @@ def _letterbox(frame: np.ndarray, region: tuple[float, float, float], size: int)
     dx1 = min(size, max(dx0 + 1, round((sx1 - x0) * scale)))
     dy1 = min(size, max(dy0 + 1, round((sy1 - y0) * scale)))
     part = frame[sy0:sy1, sx0:sx1]
-    shrinking = (dx1 - dx0) < (sx1 - sx0)
     out[dy0:dy1, dx0:dx1] = cv2.resize(
-        part, (dx1 - dx0, dy1 - dy0), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        part, (dx1 - dx0, dy1 - dy0), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     )
     stretch = np.array([(dx1 - dx0) / (sx1 - sx0), (dy1 - dy0) / (sy1 - sy0)])
     origin = np.array([sx0, sy0], np.float64) - np.array([dx0, dy0], np.float64) / stretch

@@ -18,7 +18,7 @@ from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE, REACTIONS
 from chalicelib.engine.reactions import face_reactions
-from chalicelib.engine.segment import SegmentResult
+from chalicelib.engine.segment import CONFIRMED, SegmentResult
 from chalicelib.engine.smoothing import SMOOTHING_POOLING, SMOOTHING_SECONDS, smooth_track
 from chalicelib.engine.tracking import match_score
 from chalicelib.engine.video import VideoInfo
@@ -26,8 +26,8 @@ from chalicelib.engine.video import VideoInfo
 #: 2: landmark signals and attention per face sample, attention per timeline sample, attention, looking
 #: away and blink rates in the summary (new fields only: a format-1 reader reads a format-2 document).
 ANALYSIS_FORMAT = 2
-#: Tracks seen in fewer samples than this are taken for detector noise and dropped, unless the face mesh saw
-#: a face in every one of their samples (`_kept`).
+#: Tracks seen in fewer samples than this are taken for detector noise and dropped, unless the face mesh was
+#: sure of a face in every one of their samples (`_kept`).
 MIN_TRACK_SAMPLES = 3
 KEY_MOMENTS = 5
 #: A key moment is an expression held by the audience with at least this mean probability.
@@ -111,10 +111,10 @@ Point = dict[str, Any]
 
 def _kept(track: list[Point]) -> bool:
     """A track long enough, or a short one that two models agree is a face: the detector found it and the
-    face mesh saw a face (its landmark signals) in every sample. Where a handheld camera swings, a face
-    seen for one or two samples in a new place is a track of its own; detector noise gets no signals (the
-    mesh's face flag measured 0.1 at most on the detector's doubtful boxes beside the fixture faces)."""
-    return len(track) >= MIN_TRACK_SAMPLES or all(p.get("s") is not None for p in track)
+    face mesh's face flag was at least `CONFIRMED` in every sample. Where a handheld camera swings, a face
+    seen for one or two samples in a new place is a track of its own; the detector's mistakes on the
+    fixture videos and on textures scored 0.1 at most with the mesh."""
+    return len(track) >= MIN_TRACK_SAMPLES or all(p.get("m", 0.0) >= CONFIRMED for p in track)
 
 
 def _stitch(segments: list[SegmentResult], sample_fps: float) -> list[list[Point]]:

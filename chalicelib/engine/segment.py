@@ -369,6 +369,7 @@ def analyze_segment(
     samples: list[tuple[float, int]] = []
     crops: list[np.ndarray] = []
     signals: list[dict[str, Any] | None] = []
+    presences: list[float | None] = []  # the face mesh's face flag per face sample (None: not seen)
     started = time.process_time()
     finder = _FaceFinder(detector, mesh, opts.sample_fps, clock) if mesh is not None else None
     frames = sample_frames(source, start, end, opts.sample_fps, seek=seek)
@@ -382,6 +383,7 @@ def analyze_segment(
         if finder is not None:
             boxes, found_signals = finder.find(t, frame)
             signals.extend(found_signals)
+            presences.extend(m.presence if m is not None else None for m in finder.meshes)
             # Eyes level, FER's framing: +4.6 points on tilted faces, +1.6 upright (model/README.md).
             tick = time.process_time()
             crops.extend(
@@ -406,7 +408,13 @@ def analyze_segment(
         end=end,
         sample_fps=opts.sample_fps,
         samples=samples,
-        tracks=track_fragments(tracker, samples, probs, signals=signals if mesh is not None else None),
+        tracks=track_fragments(
+            tracker,
+            samples,
+            probs,
+            signals=signals if mesh is not None else None,
+            presences=presences if mesh is not None else None,
+        ),
         model={
             "backend": "onnx",
             "version": model.version,
@@ -447,12 +455,14 @@ def track_fragments(
     probs: np.ndarray,
     extras: list[dict[str, float]] | None = None,
     signals: list[dict[str, Any] | None] | None = None,
+    presences: list[float | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Tracks as JSON-ready fragments; `probs` rows follow the order boxes were detected in.
 
     `extras` (aligned with `probs`) are a backend's scores outside the 7 labels; each point carries them
     as `"x"`. `signals` (aligned too) are the landmark signals, carried as `"s"` where the mesh saw the
-    face. Without either the points are exactly `{"t", "box", "p"}`.
+    face, and `presences` the mesh's face flag there, as `"m"` (merge's evidence for short tracks). Without
+    any of them the points are exactly `{"t", "box", "p"}`.
     """
     offset: dict[float, int] = {}
     running = 0
@@ -470,6 +480,9 @@ def track_fragments(
                 point["x"] = {key: round(float(v), 5) for key, v in extras[row].items()}
             if signals is not None and signals[row] is not None:
                 point["s"] = signals[row]
+            presence = presences[row] if presences is not None else None
+            if presence is not None:
+                point["m"] = round(presence, 4)
             points.append(point)
         fragments.append({"id": track.id, "points": points})
     return fragments
