@@ -31,6 +31,9 @@ from model.training.data import LABELS, load_training_set
 from model.training.train import DEFAULT_CONFIG, _resolve, load_config
 
 MEMBERS = ("own", "mini_xception", "faceapi")
+#: Members that exist only after an extra training run, fitted when `--members` names them: `own2` is our
+#: net trained again from another seed (`python -m model.train --config model/train_config_seed2.json`).
+OPTIONAL_MEMBERS = ("own2",)
 ONNX_DIR = _resolve("model/onnx")
 Member = tuple[str, bool]  # (model, mirror-averaged)
 DEFAULT_MEMBERS = "own+flip,faceapi+flip"
@@ -49,8 +52,9 @@ def parse_members(text: str) -> list[Member]:
     members = []
     for item in text.split(","):
         name, _, suffix = item.strip().partition("+")
-        if name not in MEMBERS or suffix not in ("", "flip"):
-            raise ValueError(f"unknown member {item!r}: one of {', '.join(MEMBERS)}, each optionally +flip")
+        if name not in MEMBERS + OPTIONAL_MEMBERS or suffix not in ("", "flip"):
+            known = ", ".join(MEMBERS + OPTIONAL_MEMBERS)
+            raise ValueError(f"unknown member {item!r}: one of {known}, each optionally +flip")
         members.append((name, suffix == "flip"))
     if len({name for name, _ in members}) != len(members):
         raise ValueError(f"a model appears twice in {text!r}")
@@ -73,6 +77,7 @@ def member_probs(model_dir: Path, name: str, flip: bool, images: np.ndarray, cac
     """A member's probabilities on the faces (cached by model file and faces)."""
     model_file = {
         "own": TRAINED_DIR / expressions.OWN_FILE,
+        "own2": TRAINED_DIR / expressions.OWN_SEED2_FILE,
         "mini_xception": model_dir / expressions.MINI_XCEPTION_FILE,
         "faceapi": model_dir / expressions.FACEAPI_FILE,
     }[name]
@@ -80,7 +85,7 @@ def member_probs(model_dir: Path, name: str, flip: bool, images: np.ndarray, cac
     path = cache / f"{name}-{int(flip)}-{key}.npy"
     if path.exists():
         return np.load(path)
-    directory = model_dir if name != "own" else TRAINED_DIR
+    directory = TRAINED_DIR if name in ("own", "own2") else model_dir
     model = expressions._member_model(directory, name)
     probs = np.concatenate([model.run(list(images[i : i + 256]), flip) for i in range(0, len(images), 256)])
     cache.mkdir(parents=True, exist_ok=True)
@@ -159,12 +164,13 @@ def stack(
     members: str = DEFAULT_MEMBERS,
 ) -> dict[str, Any]:
     data = load_training_set(_resolve(config["dataset"]), config["image_size"])
-    _, val_idx = data.split(config["validation_fraction"], config["seed"])
+    _, val_idx = data.split(config["validation_fraction"], config.get("split_seed", config["seed"]))
     images, truth = data.images[val_idx], data.labels[val_idx]
     cache = _resolve(config["work_dir"]).parent / "stack"
     singles: dict[str, Any] = {}
     logp: dict[Member, np.ndarray] = {}
-    for name in MEMBERS:
+    chosen = combination_members(members)
+    for name in dict.fromkeys([*MEMBERS, *(member for member, _ in chosen)]):
         for flip in (False, True):
             probs = member_probs(model_dir, name, flip, images, cache)
             logp[(name, flip)] = np.log(np.clip(probs, 1e-7, 1.0))
@@ -173,7 +179,6 @@ def stack(
     # validation figures here are inflated: 62.6% against 58.4% on PublicTest, see the model card), so its
     # weight cannot be fitted on this split: the combination uses the members that never saw these faces,
     # and the fit with mini-Xception is kept for comparison only.
-    chosen = combination_members(members)
     pair = [("own", True), ("faceapi", True)]
     equal = np.mean([np.exp(logp[m]) for m in pair], axis=0)  # uncalibrated: plain probability average
     best = _best_fit(logp, chosen, truth, powers)

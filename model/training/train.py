@@ -151,7 +151,10 @@ def train(
     work = _resolve(config["work_dir"])
     work.mkdir(parents=True, exist_ok=True)
     data = load_training_set(_resolve(config["dataset"]), config["image_size"])
-    train_idx, val_idx = data.split(config["validation_fraction"], config["seed"])
+    # The split has its own seed so that a second member (another training seed) holds out the very same
+    # validation faces, which the combination is then fitted on.
+    split_seed = config.get("split_seed", config["seed"])
+    train_idx, val_idx = data.split(config["validation_fraction"], split_seed)
     if limit:  # smoke tests: a small stratified-enough subset
         rng = np.random.default_rng(config["seed"])
         train_idx = np.sort(rng.permutation(train_idx)[:limit])
