@@ -240,7 +240,8 @@ def test_doubtful_boxes_on_face_free_textures_are_not_counted(tmp_path: Path, mo
             for _ in range(5):
                 out.mux(stream.encode(scene))
         out.mux(stream.encode(None))
-    doubted, sure = set(), set()
+    doubted: set[int] = set()
+    sure: set[int] = set()
     for t, frame in sample_frames(path, 0.0, 30.0, 5.0):
         faces, doubtful = detector.find_faces(frame, doubtful_from=0.25)
         (sure if faces else doubted if doubtful else set()).add(int(t))
