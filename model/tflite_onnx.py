@@ -90,6 +90,16 @@ FACE_MESH = Spec(
 )
 
 
+IRIS = Spec(
+    "iris_landmark.tflite",
+    (Output("eyes", flatten=True), Output("iris", flatten=True)),
+    "image float32 [N,64,64,3] NHWC RGB scaled to [0,1], one eye (the image's left eye, or the other one "
+    "mirrored), 2.3x its corner distance, level",
+    "eyes [N,213] (71 x,y,z in input pixels: eyelid contour 0-15, lower lid 1-7, upper lid 9-15, then the "
+    "brow), iris [N,15] (5 x,y,z: centre, then the edge)",
+)
+
+
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """TF "SAME" padding of one axis as (before, after); the odd pixel goes after."""
     effective = (kernel - 1) * dilation + 1

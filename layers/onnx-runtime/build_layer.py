@@ -80,6 +80,7 @@ MODEL_FILES = (
     "face_detection_short_range.onnx",
     "face_detection_full_range.onnx",
     "face_landmark.onnx",
+    "iris_landmark.onnx",
     "own_expression.onnx",
     "calibrated.json",
 )
