@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from chalicelib.engine.blinks import blinks_per_minute, track_blinks
+from chalicelib.engine.eyelids import relative_openness
 from chalicelib.engine.face_signals import attends
 from chalicelib.engine.faces import Box
 from chalicelib.engine.labels import LABELS, NEGATIVE, POSITIVE, REACTIONS
@@ -25,7 +26,9 @@ from chalicelib.engine.video import VideoInfo
 
 #: 2: landmark signals and attention per face sample, attention per timeline sample, attention, looking
 #: away and blink rates in the summary (new fields only: a format-1 reader reads a format-2 document).
-ANALYSIS_FORMAT = 2
+#: 3: `signals.lids` (the iris model's lid gaps), and `signals.eyes` read from them where present, against
+#: the face's usual lids (the same 0..1 scale; a format-2 reader reads a format-3 document).
+ANALYSIS_FORMAT = 3
 #: Tracks seen in fewer samples than this are taken for detector noise and dropped, unless the face mesh was
 #: sure of a face in every one of their samples (`_kept`).
 MIN_TRACK_SAMPLES = 3
@@ -161,15 +164,16 @@ def _face_entry(
     probs = np.array([p["p"] for p in points], dtype=np.float64)
     times = np.array([p["t"] for p in points])
     smoothed = smooth_track(probs, times, smoothing_seconds)
-    reactions = face_reactions([p["t"] for p in points], smoothed, [p.get("s") for p in points])
+    signals = _with_eyelids([p.get("s") for p in points])
+    reactions = face_reactions([p["t"] for p in points], smoothed, signals)
     timeline = []
-    for p, row, reaction in zip(points, smoothed, reactions, strict=True):
+    for p, row, reaction, signal in zip(points, smoothed, reactions, signals, strict=True):
         entry: dict[str, Any] = {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
         if "x" in p:  # a backend's scores outside the labels (Rekognition's confused): not smoothed
             entry["extra"] = {key: round(float(v), _ROUND) for key, v in p["x"].items()}
-        if "s" in p:  # landmark signals, where the face mesh saw the face
-            entry["signals"] = p["s"]
-            entry["attention"] = attends(p["s"])
+        if signal is not None:  # landmark signals, where the face mesh saw the face
+            entry["signals"] = signal
+            entry["attention"] = attends(signal)
         if reaction is not None:
             entry["reactions"] = reaction
         timeline.append(entry)
@@ -178,6 +182,16 @@ def _face_entry(
     if rate is not None:  # only where the face mesh saw the face
         face["blinks_per_minute"] = round(rate, _ROUND)
     return {**face, "timeline": timeline}
+
+
+def _with_eyelids(signals: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
+    """Where the iris model read the lids (`lids`), `eyes` becomes each eye's openness against this face's
+    usual lids (engine/eyelids.py) instead of the face mesh's reading."""
+    opened = relative_openness([s.get("lids") if s is not None else None for s in signals])
+    return [
+        {**s, "eyes": list(o)} if s is not None and o is not None else s
+        for s, o in zip(signals, opened, strict=True)
+    ]
 
 
 def _mean_extras(extras: list[dict[str, float]]) -> dict[str, float]:

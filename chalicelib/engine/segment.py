@@ -21,6 +21,7 @@ import numpy as np
 from chalicelib.engine.alignment import aligned_crop, eye_distance
 from chalicelib.engine.blazeface import BlazeFaceDetector, Face
 from chalicelib.engine.expressions import ExpressionClassifier, OnnxExpressionClassifier
+from chalicelib.engine.eyelids import EyelidReader
 from chalicelib.engine.face_signals import face_signals
 from chalicelib.engine.faces import DETECTORS, Box, Detector, FaceDetector, crop_square, iou
 from chalicelib.engine.landmarks import (
@@ -152,6 +153,12 @@ def _face_mesh(model_dir: Path) -> FaceMesh:
     return FaceMesh(model_dir)
 
 
+@lru_cache(maxsize=4)
+def _eyelid_reader(model_dir: Path) -> EyelidReader:
+    """One iris model per process, like the face mesh."""
+    return EyelidReader(model_dir)
+
+
 @dataclass(frozen=True)
 class _Found:
     box: Box
@@ -239,19 +246,30 @@ class _FaceFinder:
     """
 
     def __init__(
-        self, detector: Detector, mesh: FaceMesh, sample_fps: float, clock: dict[str, float]
+        self,
+        detector: Detector,
+        mesh: FaceMesh,
+        eyelids: EyelidReader,
+        sample_fps: float,
+        clock: dict[str, float],
     ) -> None:
-        self._detector, self._mesh, self._fps, self._clock = detector, mesh, sample_fps, clock
+        self._detector, self._mesh, self._eyelids = detector, mesh, eyelids
+        self._fps, self._clock = sample_fps, clock
         self._followed: list[_Followed] = []
         self._unfollowed: list[Box] = []  # faces found whose mesh flag was low: re-detected near their box
 
     def find(self, t: float, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]]:
+        """The faces of a sample and their landmark signals, with the eyelids read by the iris model."""
         known = self._followed or self._unfollowed
-        if known and not _is_full_pass(t, self._fps):
-            result = self._follow(frame)
-            if result is not None:
-                return result
-        return self._full_pass(frame)
+        result = self._follow(frame) if known and not _is_full_pass(t, self._fps) else None
+        boxes, signals = result if result is not None else self._full_pass(frame)
+        tick = time.process_time()
+        lids = self._eyelids.lids(frame, [m.points if m is not None else None for m in self.meshes])
+        self._clock["landmarks"] += time.process_time() - tick
+        return boxes, [
+            {**s, "lids": [round(v, 4) for v in lid]} if s is not None and lid is not None else s
+            for s, lid in zip(signals, lids, strict=True)
+        ]
 
     def _follow(self, frame: np.ndarray) -> tuple[list[Box], list[dict[str, Any] | None]] | None:
         """Every known face again from its landmarks or near its box; None if any is lost."""
@@ -371,7 +389,11 @@ def analyze_segment(
     signals: list[dict[str, Any] | None] = []
     presences: list[float | None] = []  # the face mesh's face flag per face sample (None: not seen)
     started = time.process_time()
-    finder = _FaceFinder(detector, mesh, opts.sample_fps, clock) if mesh is not None else None
+    finder = (
+        _FaceFinder(detector, mesh, _eyelid_reader(Path(opts.model_dir)), opts.sample_fps, clock)
+        if mesh is not None
+        else None
+    )
     frames = sample_frames(source, start, end, opts.sample_fps, seek=seek)
     while True:
         tick = time.process_time()

@@ -138,12 +138,14 @@ export interface Reactions {
   smile: number;
 }
 
-/** Landmark signals of one face sample (Analysis format 2; docs/analysis.md). */
+/** Landmark signals of one face sample (Analysis format 2, `lids` format 3; docs/analysis.md). */
 export interface FaceSignals {
   yaw: number;
   pitch: number;
   roll: number;
   eyes: [number, number];
+  /** Format 3: the iris model's lid gap over eye width, right and left eye (what `eyes` is read from). */
+  lids?: [number, number];
   mouth: number;
   brow: number;
   smile: number;
