@@ -38,9 +38,10 @@ t2 = time.perf_counter()
 from pathlib import Path
 from chalicelib.engine.blazeface import BlazeFaceDetector
 from chalicelib.engine.expressions import OnnxExpressionClassifier
+from chalicelib.engine.eyelids import EyelidReader
 from chalicelib.engine.landmarks import FaceMesh
 models = Path(sys.argv[1])
-OnnxExpressionClassifier(models, "ensemble"); BlazeFaceDetector(models); FaceMesh(models)
+OnnxExpressionClassifier(models, "ensemble"); BlazeFaceDetector(models); FaceMesh(models); EyelidReader(models)
 t3 = time.perf_counter()
 print(json.dumps({"native_imports": t1 - t0, "app_import": t2 - t1, "models_load": t3 - t2}))
 """
@@ -107,7 +108,7 @@ def render(result: dict[str, float]) -> str:
             "|---|---:|",
             f"| import numpy, cv2, av, onnxruntime (stripped tree) | {result['native_imports']:.0f} |",
             f"| import app (every handler, Powertools, pymongo, redis) | {result['app_import']:.0f} |",
-            f"| load the ONNX ensemble (2 sessions), BlazeFace (2) and the face mesh "
+            f"| load the ONNX ensemble (2 sessions), BlazeFace (2), the face mesh and the iris model "
             f"| {result['models_load']:.0f} |",
             f"| total before the first segment's work | {sum(result.values()):.0f} |",
             end,
