@@ -5,7 +5,7 @@ for the pipeline image, for this interpreter (the image runs python3.12; this ma
 .bench/, then times, in
 fresh `python -S` processes with only that tree and the repository on sys.path: importing numpy, cv2, av
 and onnxruntime; importing `app` (the Chalice app with every handler); and loading the ONNX classifier, the
-BlazeFace detectors and the face mesh (what a first segment pays). Median of several runs; rewrites the
+BlazeFace detectors, the face mesh and the iris model (what a first segment pays). Median of several runs; rewrites the
 cold-start section of docs/benchmarks.md.
 """
 
@@ -41,7 +41,8 @@ from chalicelib.engine.expressions import OnnxExpressionClassifier
 from chalicelib.engine.eyelids import EyelidReader
 from chalicelib.engine.landmarks import FaceMesh
 models = Path(sys.argv[1])
-OnnxExpressionClassifier(models, "ensemble"); BlazeFaceDetector(models); FaceMesh(models); EyelidReader(models)
+OnnxExpressionClassifier(models, "ensemble"); BlazeFaceDetector(models)
+FaceMesh(models); EyelidReader(models)
 t3 = time.perf_counter()
 print(json.dumps({"native_imports": t1 - t0, "app_import": t2 - t1, "models_load": t3 - t2}))
 """
