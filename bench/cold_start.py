@@ -5,8 +5,8 @@ for the pipeline image, for this interpreter (the image runs python3.12; this ma
 .bench/, then times, in
 fresh `python -S` processes with only that tree and the repository on sys.path: importing numpy, cv2, av
 and onnxruntime; importing `app` (the Chalice app with every handler); and loading the ONNX classifier, the
-BlazeFace detectors, the face mesh and the iris model (what a first segment pays). Median of several runs; rewrites the
-cold-start section of docs/benchmarks.md.
+BlazeFace detectors, the face mesh and the iris model (what a first segment pays). Median of several runs;
+rewrites the cold-start section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
