@@ -152,6 +152,11 @@ def weighted_nms(detections: list[Detection], threshold: float = NMS_IOU) -> lis
     return out
 
 
+def _split(detections: list[Detection], threshold: float) -> tuple[list[Detection], list[Detection]]:
+    """Detections scored from `threshold` up, and the others."""
+    return [d for d in detections if d.score >= threshold], [d for d in detections if d.score < threshold]
+
+
 def _same_face(a: Detection, b: Detection) -> bool:
     """One face seen twice: boxes of similar size (sides within `SAME_FACE_SIDES` of each other), either's
     centre inside the other's box. A small face beside or behind a large one is not the same face."""
@@ -256,18 +261,19 @@ class BlazeFaceDetector:
             regions += [_square_region(*tile) for tile in tiles(width, height)]
         inputs = [_letterbox(frame_bgr, r, FULL_RANGE.size) for r in regions]
         found = [d for detections in self._run(FULL_RANGE, inputs, doubtful_from) for d in detections]
-        sure = [d for d in found if d.score >= self.min_scores[FULL_RANGE]]
+        sure, unsure = _split(found, self.min_scores[FULL_RANGE])
         # The short-range model on the whole frame too (about 1 ms): it finds faces that fill much of the
         # picture, and blurry tightly cropped ones, that the full-range model scores low (measured on
         # FER2013 faces placed in frames: 110 of 120 found at 0.5, against 92 for full range alone).
         whole = _letterbox(frame_bgr, regions[0], SHORT_RANGE.size)
-        short = self._run(SHORT_RANGE, [whole], doubtful_from)[0]
-        sure += [d for d in short if d.score >= self.min_scores[SHORT_RANGE]]
+        short_sure, short_unsure = _split(
+            self._run(SHORT_RANGE, [whole], doubtful_from)[0], self.min_scores[SHORT_RANGE]
+        )
+        sure, unsure = sure + short_sure, unsure + short_unsure
         merged = _distinct(weighted_nms(sure)) or self._cut_by_the_edge(frame_bgr)
         faces = sorted((_to_face(d) for d in merged), key=lambda f: f.box[2] * f.box[3], reverse=True)
         if doubtful_from is None:
             return faces, []
-        unsure = [d for d in found + short if all(d is not s for s in sure)]
         # Doubts about part of a face already found (whatever their size) are not another face.
         doubtful = [
             d for d in _distinct(weighted_nms(unsure)) if not any(_centre_inside(d, m) for m in merged)

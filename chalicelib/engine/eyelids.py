@@ -70,27 +70,27 @@ class EyelidReader:
         self, frame_bgr: np.ndarray, meshes: Sequence[np.ndarray | None]
     ) -> list[tuple[float, float] | None]:
         """(right, left) lid gaps per face mesh ([468, 3] points); None without a mesh or for tiny eyes."""
-        crops: list[np.ndarray] = []
-        readable: list[bool] = []
-        for points in meshes:
-            ok = (
-                points is not None
-                and min(
-                    float(np.linalg.norm(points[a, :2] - points[b, :2])) for a, b in (RIGHT_EYE, LEFT_EYE)
-                )
-                >= MIN_EYE_PIXELS
-            )
-            readable.append(ok)
-            if ok:
-                assert points is not None
-                crops.append(eye_crop(frame_bgr, points[RIGHT_EYE[0]], points[RIGHT_EYE[1]], mirror=False))
-                crops.append(eye_crop(frame_bgr, points[LEFT_EYE[0]], points[LEFT_EYE[1]], mirror=True))
+        readable = [points if points is not None and _wide_enough(points) else None for points in meshes]
+        crops = [
+            eye_crop(frame_bgr, points[first], points[second], mirror)
+            for points in readable
+            if points is not None
+            for (first, second), mirror in ((RIGHT_EYE, False), (LEFT_EYE, True))
+        ]
         if not crops:
             return [None] * len(meshes)
         batch = np.stack([cv2.cvtColor(c, cv2.COLOR_BGR2RGB) for c in crops]).astype(np.float32) * (1 / 255)
         contours = self._session.run(["eyes"], {"image": batch})[0]
         gaps = iter(lid_gap(c) for c in contours)
-        return [(next(gaps), next(gaps)) if ok else None for ok in readable]
+        return [(next(gaps), next(gaps)) if points is not None else None for points in readable]
+
+
+def _wide_enough(points: np.ndarray) -> bool:
+    """Both eyes at least MIN_EYE_PIXELS from corner to corner."""
+    return all(
+        float(np.linalg.norm(points[a, :2] - points[b, :2])) >= MIN_EYE_PIXELS
+        for a, b in (RIGHT_EYE, LEFT_EYE)
+    )
 
 
 def relative_openness(lids: Sequence[Sequence[float] | None]) -> list[tuple[float, float] | None]:

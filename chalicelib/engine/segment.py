@@ -163,6 +163,7 @@ def _eyelid_reader(model_dir: Path) -> EyelidReader:
 class _Found:
     box: Box
     keypoints: np.ndarray | None  # the eyes first, when the detector gives keypoints (BlazeFace)
+    mesh: Mesh | None = None  # the face mesh already run on its region (a confirmed doubtful detection)
 
 
 def _find(detector: Detector, frame: np.ndarray, known: list[Box] | None) -> list[_Found]:
@@ -318,7 +319,7 @@ class _FaceFinder:
             tick = time.process_time()
             meshes = self._mesh.run(frame, [_region(_Found(f.box, f.keypoints)) for f in doubtful])
             found += [
-                _Found(f.box, f.keypoints)
+                _Found(f.box, f.keypoints, m)
                 for f, m in zip(doubtful, meshes, strict=True)
                 if m.presence >= CONFIRMED
             ]
@@ -331,7 +332,9 @@ class _FaceFinder:
     ) -> tuple[list[Box], list[dict[str, Any] | None]]:
         """Run the mesh on newly detected faces; those it sees are followed from now on."""
         tick = time.process_time()
-        meshes = self._mesh.run(frame, [_region(f) for f in found])
+        unmeshed = [f for f in found if f.mesh is None]
+        run = iter(self._mesh.run(frame, [_region(f) for f in unmeshed]))
+        meshes = [f.mesh if f.mesh is not None else next(run) for f in found]
         fresh = [
             _Followed.from_detection(f.box, m)
             for f, m in zip(found, meshes, strict=True)
