@@ -11,9 +11,12 @@ axis is dynamic ("N"): RESHAPE targets keep -1 there.
 
 Weights: the detectors store float16 constants widened by DEQUANTIZE; they are widened here once (float16
 -> float32 is exact, so the values equal TFLite's). TF "SAME" padding is written out as explicit ONNX pads
-(the odd pixel goes bottom/right). PRELU is emitted as ``Relu(x) + alpha * Min(x, 0)``: the same values
-(one of the two terms is exactly zero) but onnxruntime runs the face mesh ~1.7x faster than with its
-per-channel ``PRelu`` kernel (1.5 vs 2.5 ms, one thread).
+(the odd pixel goes bottom/right). PRELU is emitted as ``alpha * x + (1 - alpha) * Relu(x)``, each
+per-channel product a 1x1 depthwise Conv: the same function (for x > 0 the two products sum to x within a
+float32 rounding), built only from ops that onnxruntime's blocked (NCHWc) Conv layout runs natively, so no
+layout reorders are inserted around the activations. One thread: the face mesh 1.71 -> 1.17 ms, the iris
+model on two eyes 3.95 -> 2.68 ms, against ``Relu(x) + alpha * Min(x, 0)`` (whose Min and Mul leave the
+blocked layout) and 2.5 ms for the mesh with onnxruntime's own ``PRelu`` kernel.
 """
 
 from __future__ import annotations
@@ -251,18 +254,28 @@ class Converter:
         self.values[out] = (self.node("Relu", [name], self.tensor_name(out)), layout)
 
     def prelu(self, op: tflite.Operator) -> None:
-        """PRELU as Relu(x) + alpha * Min(x, 0) (see the module docstring for why)."""
+        """PRELU as alpha * x + (1 - alpha) * Relu(x), the products as depthwise 1x1 Convs (see the module
+        docstring for why)."""
         x, out = int(op.Inputs(0)), int(op.Outputs(0))
-        alpha = self.consts[int(op.Inputs(1))].astype(np.float32)
-        if len(self.shape(x)) != 4:
+        shape = self.shape(x)
+        if len(shape) != 4:
             raise ConversionError(f"{self.tensor_name(out)}: PRELU on a non-4-D tensor")
-        alpha = np.broadcast_to(alpha, [1] * (4 - alpha.ndim) + list(alpha.shape)).transpose(NHWC_TO_NCHW)[0]
+        channels = shape[3]
+        alpha = np.broadcast_to(self.consts[int(op.Inputs(1))].astype(np.float64), shape[1:])
+        if not (alpha == alpha[:1, :1, :]).all():
+            raise ConversionError(f"{self.tensor_name(out)}: PRELU with a spatially varying alpha")
+        slope = alpha[0, 0, :]
         base = self.tensor_name(out)
         x_nchw = self.get(x, "nchw")
-        zero = self.const(np.zeros((), np.float32), base + "_zero")
-        negative = self.node("Min", [x_nchw, zero], base + "_neg")
-        scaled = self.node("Mul", [negative, self.const(alpha, base + "_alpha")], base + "_neg_alpha")
-        y = self.node("Add", [self.node("Relu", [x_nchw], base + "_pos"), scaled], base)
+
+        def per_channel(value: str, factor: np.ndarray, suffix: str) -> str:
+            weight = self.const(factor.astype(np.float32).reshape(channels, 1, 1, 1), base + suffix + "_w")
+            return self.node("Conv", [value, weight], base + suffix, group=channels)
+
+        positive = self.node("Relu", [x_nchw], base + "_pos")
+        y = self.node(
+            "Add", [per_channel(x_nchw, slope, "_alpha_x"), per_channel(positive, 1.0 - slope, "_rest")], base
+        )
         self.values[out] = (y, "nchw")
 
     def pad(self, op: tflite.Operator) -> None:
