@@ -4,11 +4,14 @@ turns away reads as interest falling and boredom rising."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
+from chalicelib.engine.face_signals import attends
 from chalicelib.engine.labels import LABELS
-from chalicelib.engine.reactions import BOREDOM_WINDOW, face_reactions
+from chalicelib.engine.reactions import BOREDOM_WINDOW, EYES_CLOSING, YAWN, face_reactions
 
 
 def _probs(**weights: float) -> np.ndarray:
@@ -81,3 +84,43 @@ def test_boredom_looks_back_a_window_not_the_whole_video() -> None:
 
 def test_no_signals_no_reactions() -> None:
     assert face_reactions([0.0, 0.2], np.array([_probs(happy=1.0)] * 2), [None, FRONTAL])[0] is None
+
+
+def test_the_sliding_window_equals_the_windowed_means_over_an_hour() -> None:
+    """Boredom from running sums over the window equals the means taken directly, over an hour of samples with
+    holes where the mesh lost the face; every value is a plain float (JSON and BSON take it as it is)."""
+    rng = np.random.default_rng(7)
+    times = [round(0.2 * i, 2) for i in range(18_000)]
+    probs = rng.dirichlet(np.ones(len(LABELS)), size=len(times))
+    signals: list[dict[str, Any] | None] = [
+        None
+        if rng.random() < 0.1
+        else {
+            **FRONTAL,
+            "yaw": float(rng.choice([0.0, 60.0], p=[0.8, 0.2])),
+            "eyes": [float(rng.random())] * 2,
+            "mouth": float(rng.random()),
+        }
+        for _ in times
+    ]
+    out = face_reactions(times, probs, signals)
+    assert len(out) == len(times)
+    checked = 0
+    for i in rng.choice(len(times), size=300, replace=False):
+        if signals[i] is None:
+            assert out[i] is None
+            continue
+        window = [j for j in range(i + 1) if times[i] - times[j] <= BOREDOM_WINDOW]
+        seen = [(probs[j], s) for j in window if (s := signals[j]) is not None]
+        happy, surprise, neutral = (LABELS.index(n) for n in ("happy", "surprise", "neutral"))
+        away = float(np.mean([not attends(s) for _, s in seen]))
+        closing = float(np.mean([float(np.mean(s["eyes"])) < EYES_CLOSING for _, s in seen]))
+        yawn = float(np.mean([s["mouth"] > YAWN and p[happy] + p[surprise] < 0.5 for p, s in seen]))
+        still = float(np.mean([p[neutral] for p, _ in seen]))
+        expected = min(1.0, 0.4 * away + 0.25 * closing + 0.15 * min(1.0, 3 * yawn) + 0.2 * still)
+        result = out[i]
+        assert result is not None
+        assert result["boredom"] == pytest.approx(expected, abs=1e-4)
+        assert all(type(v) is float for v in result.values())
+        checked += 1
+    assert checked > 200

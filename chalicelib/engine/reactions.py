@@ -14,6 +14,7 @@ say what a face did, not what its owner felt. Each is 0..1.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,19 +50,27 @@ def _moment(probs: np.ndarray, signals: Mapping[str, Any]) -> dict[str, float]:
 def face_reactions(
     times: Sequence[float], probs: np.ndarray, signals: Sequence[Mapping[str, Any] | None]
 ) -> list[dict[str, float] | None]:
-    """Reactions of one face's samples (None where the mesh did not see the face)."""
+    """Reactions of one face's samples (None where the mesh did not see the face).
+
+    Boredom's parts are means over the trailing `BOREDOM_WINDOW`, kept as running sums over a sliding window,
+    so an hour of one face (18,000 samples) costs as little per sample as ten seconds."""
     moments = [_moment(p, s) if s is not None else None for p, s in zip(probs, signals, strict=True)]
+    keys = ("away", "closing", "yawn", "still")
+    sums = dict.fromkeys(keys, 0.0)
+    window: deque[tuple[float, dict[str, float]]] = deque()
     out: list[dict[str, float] | None] = []
-    for i, moment in enumerate(moments):
+    for t, moment in zip(times, moments, strict=True):
         if moment is None:
             out.append(None)
             continue
-        window = [
-            m
-            for j, m in enumerate(moments[: i + 1])
-            if m is not None and times[i] - times[j] <= BOREDOM_WINDOW
-        ]
-        mean = {key: float(np.mean([m[key] for m in window])) for key in ("away", "closing", "yawn", "still")}
+        window.append((t, moment))
+        for key in keys:
+            sums[key] += moment[key]
+        while t - window[0][0] > BOREDOM_WINDOW:
+            _, old = window.popleft()
+            for key in keys:
+                sums[key] -= old[key]
+        mean = {key: max(0.0, sums[key] / len(window)) for key in keys}
         boredom = (
             0.4 * mean["away"]
             + 0.25 * mean["closing"]
@@ -70,10 +79,10 @@ def face_reactions(
         )
         out.append(
             {
-                "interest": round(moment["interest"], 4),
-                "boredom": round(min(1.0, boredom), 4),
-                "confusion": round(moment["confusion"], 4),
-                "smile": round(moment["smile"], 4),
+                "interest": round(float(moment["interest"]), 4),
+                "boredom": round(float(min(1.0, boredom)), 4),
+                "confusion": round(float(moment["confusion"]), 4),
+                "smile": round(float(moment["smile"]), 4),
             }
         )
     return out
