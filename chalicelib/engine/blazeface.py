@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from chalicelib.engine.faces import Box, iou
-from chalicelib.engine.onnx_sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session, run_in_chunks
 
 SHORT_RANGE_FILE = "face_detection_short_range.onnx"
 FULL_RANGE_FILE = "face_detection_full_range.onnx"
@@ -67,6 +67,9 @@ class Variant:
 
 SHORT_RANGE = Variant(SHORT_RANGE_FILE, 128, (8, 16, 16, 16), True)
 FULL_RANGE = Variant(FULL_RANGE_FILE, 192, (4,), False)
+#: Inputs per model run (onnx_sessions.run_in_chunks): a full pass's tiles one at a time cost 3.5 ms each
+#: against 5.2-5.6 in one batch of 5-7.
+_CHUNK = {FULL_RANGE: 1, SHORT_RANGE: 2}
 
 
 def anchor_centres(variant: Variant) -> np.ndarray:
@@ -239,7 +242,7 @@ class BlazeFaceDetector:
         size = variant.size
         batch = np.stack([cv2.cvtColor(i.image, cv2.COLOR_BGR2RGB) for i in inputs]).astype(np.float32)
         batch = batch * (1 / 127.5) - 1.0
-        regressors, logits = session.run(["regressors", "classificators"], {"image": batch})
+        regressors, logits = run_in_chunks(session, ["regressors", "classificators"], batch, _CHUNK[variant])
         threshold = self.min_scores[variant] if floor is None else min(floor, self.min_scores[variant])
         return [
             [i.to_frame(d) for d in decode(r, c, anchors, size, threshold)]

@@ -18,12 +18,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from chalicelib.engine.onnx_sessions import load_session
+from chalicelib.engine.onnx_sessions import load_session, run_in_chunks
 
 LANDMARK_FILE = "face_landmark.onnx"
 INPUT = 192
 POINTS = 468
 ROI_SCALE = 1.5
+#: Faces per mesh run (onnx_sessions.run_in_chunks): 1.6 ms a face in pairs, 2.5 in batches of 8.
+CHUNK = 2
 #: MediaPipe's outer eye corners (the subject's right, then left): the turn of a region from landmarks.
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 
@@ -117,7 +119,7 @@ class FaceMesh:
             crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
             forwards.append((forward, region.side / INPUT))
         batch = np.stack(crops).astype(np.float32) * (1 / 255.0)
-        landmarks, flags = self._session.run(["landmarks", "face_flag"], {"image": batch})
+        landmarks, flags = run_in_chunks(self._session, ["landmarks", "face_flag"], batch, CHUNK)
         meshes = []
         for raw, flag, (forward, scale) in zip(
             landmarks.reshape(len(regions), POINTS, 3), flags.reshape(len(regions), -1), forwards, strict=True
