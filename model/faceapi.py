@@ -81,11 +81,14 @@ class GraphBuilder:
         return name
 
     def normalized_input(self, name: str, mean_rgb: Sequence[float]) -> str:
-        """face-api's preprocessing of an NHWC RGB 0..255 input: (x - mean) / 255, then NCHW."""
-        mean = np.asarray(mean_rgb, np.float32).reshape(1, 1, 1, 3)
-        x = self.node("Sub", [name, self.const("mean_rgb", mean)], "centered")
-        x = self.node("Div", [x, self.const("scale_255", np.asarray(255.0, np.float32))], "normalized")
-        return self.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+        """face-api's preprocessing of an NHWC RGB 0..255 input: NCHW, then (x - mean) / 255.
+
+        Transposed first, so the mean is subtracted per channel plane: onnxruntime broadcast a mean along the
+        innermost axis of 3 at ~4 ns an element (10% of face-api's run)."""
+        mean = np.asarray(mean_rgb, np.float32).reshape(1, 3, 1, 1)
+        x = self.node("Transpose", [name], "nchw", perm=[0, 3, 1, 2])
+        x = self.node("Sub", [x, self.const("mean_rgb", mean)], "centered")
+        return self.node("Div", [x, self.const("scale_255", np.asarray(255.0, np.float32))], "normalized")
 
 
 def _conv(
