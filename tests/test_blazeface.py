@@ -176,19 +176,21 @@ def test_a_face_cut_off_by_the_frame_edge_is_found_where_it_is(detector: BlazeFa
         assert np.abs(faces[0].keypoints[:4][visible] - moved[visible]).max() < 0.1 * rw
 
 
-@pytest.mark.parametrize(("width", "height", "least"), [(1280, 720, 14), (1920, 1080, 12)])
+@pytest.mark.parametrize(
+    ("width", "height", "face_px", "least"), [(1280, 720, 48, 14), (1920, 1080, 48, 12), (3840, 2160, 64, 14)]
+)
 def test_small_faces_across_a_wide_shot_are_found(
-    detector: BlazeFaceDetector, width: int, height: int, least: int
+    detector: BlazeFaceDetector, width: int, height: int, face_px: int, least: int
 ) -> None:
     """An audience filmed from the front: 15 faces 48 px tall spread over a 720p or 1080p frame, on the tiles'
     edges and the frame's. The whole frame shrunk to the model's 192 px misses several (at 1080p all of them,
     ~8 px each); the tiles find them. With 2x2 tiles of 60% of each side, 1080p found 6 of these 15 (and 39%
-    of 48 px faces over six random scenes, against 82% with 3x2 tiles of at most 768 px)."""
+    of 48 px faces over six random scenes, against 82% with 3x2 tiles of at most 768 px). At 4K, 15 faces
+    64 px tall: 8 tiles of 1234 px (at most 9) found 9 of them, 15 tiles of 928 px (at most 16) all 15."""
     _, frame = next(iter(sample_frames(VIDEOS_DIR / "liveportrait_driving_d3.mp4", 1.0, 1.5, 2.0)))
     x, y, w, _ = detector.detect_faces(frame)[0].box
     side = int(1.8 * w)
     crop = _letterbox(frame, (x + w / 2 - side / 2, y + w / 2 - side / 2, side), side).image
-    face_px = 48
     small = cv2.resize(crop, (round(side * face_px / w),) * 2, interpolation=cv2.INTER_AREA)
     n = small.shape[0]
     scene = background(width, height, 7)
