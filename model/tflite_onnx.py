@@ -14,7 +14,8 @@ Weights: the detectors store float16 constants widened by DEQUANTIZE; they are w
 (the odd pixel goes bottom/right). PRELU is emitted as ``alpha * x + (1 - alpha) * Relu(x)``, each
 per-channel product a 1x1 depthwise Conv: the same function (for x > 0 the two products sum to x within a
 float32 rounding), built only from ops that onnxruntime's blocked (NCHWc) Conv layout runs natively, so no
-layout reorders are inserted around the activations. One thread: the face mesh 1.71 -> 1.17 ms, the iris
+layout reorders are inserted around the activations. One thread, default malloc settings (the engine's
+workers pin them, engine/memory.py, and measure a little more): the face mesh 1.71 -> 1.17 ms, the iris
 model on two eyes 3.95 -> 2.68 ms, against ``Relu(x) + alpha * Min(x, 0)`` (whose Min and Mul leave the
 blocked layout) and 2.5 ms for the mesh with onnxruntime's own ``PRelu`` kernel.
 """
@@ -261,7 +262,15 @@ class Converter:
         if len(shape) != 4:
             raise ConversionError(f"{self.tensor_name(out)}: PRELU on a non-4-D tensor")
         channels = shape[3]
-        alpha = np.broadcast_to(self.consts[int(op.Inputs(1))].astype(np.float64), shape[1:])
+        raw = self.consts[int(op.Inputs(1))].astype(np.float64)
+        if raw.ndim > 3 and any(d != 1 for d in raw.shape[:-3]):
+            raise ConversionError(f"{self.tensor_name(out)}: PRELU with an alpha across the batch axis")
+        try:
+            alpha = np.broadcast_to(raw.reshape(raw.shape[-3:]), shape[1:])
+        except ValueError as exc:
+            raise ConversionError(
+                f"{self.tensor_name(out)}: PRELU alpha {raw.shape} does not fit {shape}"
+            ) from exc
         if not (alpha == alpha[:1, :1, :]).all():
             raise ConversionError(f"{self.tensor_name(out)}: PRELU with a spatially varying alpha")
         slope = alpha[0, 0, :]

