@@ -53,8 +53,8 @@ def _fault(server: ChildProcess, action: str, seconds: float) -> None:
     else:
         server.kill()
         timer = threading.Timer(seconds, server.start)
-    _TIMERS.append(timer)
     timer.start()
+    _TIMERS.append(timer)
 
 
 class _At:
@@ -65,14 +65,22 @@ class _At:
         self.video_id: str | None = None
         self.key: str | None = None
         self.fired = threading.Event()
+        self._lock = threading.Lock()  # held while deciding and acting, so close() waits for an act under way
+        self._closed = False
 
     def __call__(self, phase: str, function: str, event: Any) -> None:
-        if self.fired.is_set() or (phase, function) != (self.phase, self.function):
-            return
-        if not self._ours(event):
-            return
-        self.fired.set()
-        self.act()
+        with self._lock:
+            if self._closed or self.fired.is_set() or (phase, function) != (self.phase, self.function):
+                return
+            if not self._ours(event):
+                return
+            self.fired.set()
+            self.act()
+
+    def close(self) -> None:
+        """Fire no more; return once an act under way on a pipeline thread is over (its timer listed)."""
+        with self._lock:
+            self._closed = True
 
     def _ours(self, event: Any) -> bool:
         if isinstance(event, dict) and "Records" in event:
@@ -87,6 +95,11 @@ def listeners(stack: LocalStack) -> Iterator[list[Any]]:
     yield added
     for listener in added:
         stack.lambdas.listeners.remove(listener)
+    # A listener fires on a pipeline thread: the test may end (its video done) while that thread is still
+    # inside the act, between the fault and its timer; close() waits for the act before the timers are joined.
+    for listener in added:
+        if isinstance(listener, _At):
+            listener.close()
     while _TIMERS:
         _TIMERS.pop().join()
     for server in (stack.redis, stack.mongo):
