@@ -51,7 +51,7 @@ class _OnnxModel:
     size: int
     gray: bool
     to_project: list[int] | None
-    chunk: int = 8  # inputs per run (see _NETS)
+    chunk: int  # inputs per run (see _NETS)
 
     def run(self, crops: list[np.ndarray], flip: bool) -> np.ndarray:
         batch = np.stack([self._prepare(c) for c in crops]).astype(np.float32)

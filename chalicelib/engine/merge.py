@@ -165,7 +165,7 @@ def _face_entry(
     times = np.array([p["t"] for p in points])
     smoothed = smooth_track(probs, times, smoothing_seconds)
     signals = _with_eyelids([p.get("s") for p in points])
-    reactions = face_reactions([p["t"] for p in points], smoothed, signals)
+    reactions = face_reactions(times.tolist(), smoothed, signals)
     timeline = []
     for p, row, reaction, signal in zip(points, smoothed, reactions, signals, strict=True):
         entry: dict[str, Any] = {"t": p["t"], "emotions": _labelled(row), "box": p["box"]}
